@@ -1,0 +1,100 @@
+"""Configuration: the only module that reads the environment.
+
+Every variable is documented here and in the root README's table; Terraform sets the same names
+(a test checks that). Google's own variables (`GOOGLE_CLOUD_PROJECT`, `*_EMULATOR_HOST`) keep their
+names; ours start with `HS_`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HS_", extra="ignore", frozen=True)
+
+    # --- where we run -------------------------------------------------------------------
+    project: str = Field(
+        "hs-local",
+        validation_alias=AliasChoices("GOOGLE_CLOUD_PROJECT", "HS_PROJECT"),
+        description="GCP project id (GOOGLE_CLOUD_PROJECT).",
+    )
+    env: str = Field("local", description="Environment name: local, dev, prod, ...")
+    region: str = Field("us-central1", description="Region of functions, Pub/Sub, Vertex AI.")
+
+    # --- Firestore ----------------------------------------------------------------------
+    firestore_emulator_host: str | None = Field(
+        None,
+        validation_alias="FIRESTORE_EMULATOR_HOST",
+        description="host:port of a Firestore emulator; unset on GCP.",
+    )
+    firestore_database: str = Field("(default)", description="Firestore database id.")
+
+    # --- Pub/Sub ------------------------------------------------------------------------
+    pubsub_emulator_host: str | None = Field(
+        None,
+        validation_alias="PUBSUB_EMULATOR_HOST",
+        description="host:port of a Pub/Sub emulator; unset on GCP.",
+    )
+    messages_topic: str = Field("hs-local-messages", description="Topic of message events.")
+
+    # --- BigQuery -----------------------------------------------------------------------
+    bigquery_dataset: str = Field("hs_local", description="Dataset of the analytics tables.")
+    bigquery_location: str = Field("US", description="Dataset location.")
+    bigquery_endpoint: str | None = Field(
+        None, description="BigQuery REST endpoint override (the local emulator); unset on GCP."
+    )
+
+    # --- Vertex AI: LLM, embeddings, Vector Search ---------------------------------------
+    vertex_endpoint: str | None = Field(
+        None, description="Base URL of the local Vertex AI emulator; unset on GCP."
+    )
+    vertex_location: str = Field("us-central1", description="Vertex AI location for models.")
+    llm_provider: Literal["vertex", "openai"] = Field("vertex", description="LLM backend.")
+    llm_model: str = Field("gemini-3.5-flash", description="Model name for chat replies.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM call.")
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL (OpenAI, vLLM, Ollama) when provider=openai."
+    )
+    openai_api_key: str | None = Field(
+        None, description="API key for the OpenAI-compatible endpoint (from Secret Manager)."
+    )
+    embedding_model: str = Field("text-embedding-005", description="Embedding model.")
+    embedding_dimensions: int = Field(768, gt=0, description="Vector size of the index.")
+    vector_index: str | None = Field(
+        None, description="Vector Search index resource name (projects/../indexes/..)."
+    )
+    vector_index_endpoint: str | None = Field(
+        None, description="Vector Search index endpoint resource name."
+    )
+    vector_deployed_index_id: str | None = Field(None, description="Deployed index id.")
+    vector_public_endpoint: str | None = Field(
+        None, description="Public endpoint domain of the index endpoint (find_neighbors host)."
+    )
+
+    # --- Auth ---------------------------------------------------------------------------
+    auth_mode: Literal["firebase", "dev"] = Field(
+        "firebase", description="firebase = verified ID tokens and API keys; dev = local only."
+    )
+    firebase_project: str | None = Field(
+        None, description="Project whose Firebase/Identity Platform ID tokens are accepted."
+    )
+
+    # --- Limits -------------------------------------------------------------------------
+    max_message_chars: int = Field(32_000, gt=0, description="Longest accepted message.")
+    context_max_messages: int = Field(20, gt=0, description="Messages sent to the LLM per turn.")
+    context_token_budget: int = Field(8_000, gt=0, description="Token budget of that context.")
+    default_page_size: int = Field(50, gt=0, le=1000)
+    max_page_size: int = Field(1000, gt=0)
+
+    log_level: str = Field("INFO", description="Python log level.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings built once per process; tests call `get_settings.cache_clear()`."""
+    return Settings()
