@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         description="host:port of a Pub/Sub emulator; unset on GCP.",
     )
     messages_topic: str = Field("hs-local-messages", description="Topic of message events.")
+    dead_letter_topic: str = Field(
+        "hs-local-messages-dead-letter", description="Where undeliverable message events go."
+    )
+    dead_letter_subscription: str = Field(
+        "hs-local-messages-dead-letter", description="Pull subscription that keeps dead letters."
+    )
+    ingest_subscription: str = Field(
+        "hs-local-ingest", description="Push subscription of the messages topic to ingest."
+    )
 
     # --- BigQuery -----------------------------------------------------------------------
     bigquery_dataset: str = Field("hs_local", description="Dataset of the analytics tables.")
