@@ -92,6 +92,17 @@ class Settings(BaseSettings):
     firebase_project: str | None = Field(
         None, description="Project whose Firebase/Identity Platform ID tokens are accepted."
     )
+    default_tenant: str = Field(
+        "default", description="Tenant of ID tokens without a `firebase.tenant` claim."
+    )
+    api_key_pepper: str | None = Field(
+        None, description="Secret mixed into API key hashes (HMAC-SHA256), from Secret Manager."
+    )
+    k_service: str | None = Field(
+        None,
+        validation_alias="K_SERVICE",
+        description="Set by Cloud Run / Cloud Functions; dev auth refuses to run when present.",
+    )
 
     # --- Limits -------------------------------------------------------------------------
     max_message_chars: int = Field(32_000, gt=0, description="Longest accepted message.")
@@ -99,11 +110,47 @@ class Settings(BaseSettings):
     context_token_budget: int = Field(8_000, gt=0, description="Token budget of that context.")
     default_page_size: int = Field(50, gt=0, le=1000)
     max_page_size: int = Field(1000, gt=0)
+    max_body_bytes: int = Field(2 * 1024 * 1024, gt=0, description="Largest request body.")
+    max_append_messages: int = Field(
+        250, gt=0, le=400, description="Messages per append request (one transaction)."
+    )
+    max_metadata_bytes: int = Field(16_384, gt=0, description="Largest metadata object (JSON).")
+    max_title_chars: int = Field(200, gt=0, description="Longest session title.")
+    system_prompt: str | None = Field(None, description="System instruction of every chat.")
+    idempotency_ttl_s: int = Field(86_400, gt=0, description="How long idempotency keys live.")
+    publish_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="Bound on one Pub/Sub publish; past it the event waits for the "
+        "reconciler instead of holding the request.",
+    )
+    reconcile_min_age_s: float = Field(
+        60.0, ge=0, description="Reconciler leaves younger unpublished items to their request."
+    )
+    reconcile_batch_size: int = Field(200, gt=0, le=500, description="Items per reconciler batch.")
+    reconcile_max_items: int = Field(5_000, gt=0, description="Items per reconciler run.")
 
     log_level: str = Field("INFO", description="Python log level.")
+
+    @property
+    def on_cloud(self) -> bool:
+        """True on Cloud Run functions. `FUNCTION_TARGET` cannot tell: functions-framework sets
+        it locally too."""
+        return bool(self.k_service)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings built once per process; tests call `get_settings.cache_clear()`."""
     return Settings()
+
+
+class ClientSettings(BaseSettings):
+    """Settings of the command-line client (`hs`); apps pass these to the client directly."""
+
+    model_config = SettingsConfigDict(env_prefix="HS_", extra="ignore", frozen=True)
+
+    api_url: str = Field("http://127.0.0.1:8000", description="Base URL of the API (gateway).")
+    api_token: str | None = Field(
+        None, description="Bearer token for the CLI: an ID token, an API key, or dev:<user>."
+    )

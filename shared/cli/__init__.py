@@ -1,0 +1,1 @@
+"""`hs`: the command-line interface for people (chat, sessions, search, analytics)."""

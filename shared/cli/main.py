@@ -1,0 +1,141 @@
+"""`hs` command: talk to a hybrid-sessions API from a terminal.
+
+    hs chat [--session ID]          interactive chat, replies streamed
+    hs sessions [--status S]        your sessions, newest first
+    hs show SESSION_ID              one session and its messages
+    hs search QUERY [--session ID]  search your history by meaning
+    hs similar SESSION_ID           your conversations most like this one
+    hs analytics [--since --until --granularity]
+    hs status                       which features are live or degraded
+
+The API URL and token come from HS_API_URL and HS_API_TOKEN (or --url / --token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from shared.cli.render import bars, table
+from shared.client import ApiError, ConversationAgent, HybridSessionsClient
+from shared.config import ClientSettings
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = _parser().parse_args(argv)
+    settings = ClientSettings()
+    token = args.token or settings.api_token
+    if not token:
+        print("error: no token: set HS_API_TOKEN or pass --token", file=sys.stderr)
+        return 2
+    client = HybridSessionsClient(args.url or settings.api_url, token)
+    try:
+        return int(args.run(client, args, out) or 0)
+    except ApiError as error:
+        print(f"error: {error.status} {error.code}: {error.message}", file=sys.stderr)
+        return 1
+
+
+def _chat(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    agent = ConversationAgent(client=client, session_id=args.session)
+    print("Type a message; an empty line or Ctrl-D ends the chat.", file=out)
+    for line in sys.stdin:
+        message = line.strip()
+        if not message:
+            break
+        for delta in agent.chat_stream(message):
+            out.write(delta)
+            out.flush()
+        out.write("\n")
+    if agent.session_id:
+        print(f"session: {agent.session_id}", file=out)
+
+
+def _sessions(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    page = client.list_sessions(status=args.status, page_size=args.limit)
+    columns = ["session_id", "title", "status", "message_count", "updated_at"]
+    print(table(page["sessions"], columns), file=out)
+
+
+def _show(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    session = client.get_session(args.session_id)
+    print(f"{session['session_id']}  {session.get('title') or '(untitled)'}", file=out)
+    print(f"status {session['status']}, {session['message_count']} messages", file=out)
+    for message in client.iter_messages(args.session_id):
+        print(f"[{message['seq']}] {message['role']}: {message['content']}", file=out)
+
+
+def _search(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    answer = client.search(args.query, session_id=args.session, limit=args.limit)
+    if answer.get("degraded"):
+        print(f"(degraded: {answer.get('reason', 'keyword fallback')})", file=out)
+    columns = ["score", "session_id", "role", "created_at", "content"]
+    print(table(answer["results"], columns, width=50), file=out)
+
+
+def _similar(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    answer = client.similar_sessions(args.session_id, limit=args.limit)
+    print(table(answer["sessions"], ["score", "session_id", "title", "sample"]), file=out)
+
+
+def _analytics(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    answer = client.analytics(since=args.since, until=args.until, granularity=args.granularity)
+    totals: dict[str, Any] = answer.get("totals", {})
+    print(table([totals], list(totals)), file=out)
+    series = answer.get("series", [])
+    if series:
+        print("\nmessages over time", file=out)
+        print(bars([(str(p.get("period")), float(p.get("messages", 0))) for p in series]), file=out)
+
+
+def _status(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
+    answer = client.status()
+    rows = [{"feature": name, **info} for name, info in answer.get("features", {}).items()]
+    print(table(rows, ["feature", "state", "reason"]), file=out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="API base URL (default: HS_API_URL)")
+    parser.add_argument("--token", help="bearer token (default: HS_API_TOKEN)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="chat interactively")
+    chat.add_argument("--session", help="continue this session")
+    chat.set_defaults(run=_chat)
+
+    sessions = commands.add_parser("sessions", help="list your sessions")
+    sessions.add_argument("--status", choices=["active", "archived"])
+    sessions.add_argument("--limit", type=int, default=20)
+    sessions.set_defaults(run=_sessions)
+
+    show = commands.add_parser("show", help="show a session and its messages")
+    show.add_argument("session_id")
+    show.set_defaults(run=_show)
+
+    search = commands.add_parser("search", help="search your history by meaning")
+    search.add_argument("query")
+    search.add_argument("--session")
+    search.add_argument("--limit", type=int, default=10)
+    search.set_defaults(run=_search)
+
+    similar = commands.add_parser("similar", help="conversations like this one")
+    similar.add_argument("session_id")
+    similar.add_argument("--limit", type=int, default=5)
+    similar.set_defaults(run=_similar)
+
+    analytics = commands.add_parser("analytics", help="activity, tokens, latency")
+    analytics.add_argument("--since")
+    analytics.add_argument("--until")
+    analytics.add_argument("--granularity", choices=["hour", "day", "week"], default="day")
+    analytics.set_defaults(run=_analytics)
+
+    status = commands.add_parser("status", help="which features are live")
+    status.set_defaults(run=_status)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
