@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     bigquery_endpoint: str | None = Field(
         None, description="BigQuery REST endpoint override (the local emulator); unset on GCP."
     )
+    bigquery_timeout_s: float = Field(
+        10.0, gt=0, description="Deadline of one BigQuery call, its retries included."
+    )
 
     # --- Vertex AI: LLM, embeddings, Vector Search ---------------------------------------
     vertex_endpoint: str | None = Field(
@@ -83,6 +86,9 @@ class Settings(BaseSettings):
     vector_deployed_index_id: str | None = Field(None, description="Deployed index id.")
     vector_public_endpoint: str | None = Field(
         None, description="Public endpoint domain of the index endpoint (find_neighbors host)."
+    )
+    vertex_timeout_s: float = Field(
+        10.0, gt=0, description="Deadline of one embedding or Vector Search call."
     )
 
     # --- Auth ---------------------------------------------------------------------------
