@@ -1,0 +1,128 @@
+"""The benchmark report: one JSON document and its Markdown rendering.
+
+`results/` (git-ignored) keeps every run; `benchmarks/README.md` carries the summary of the
+latest full run between markers, so the committed numbers always come from a real run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+
+
+@dataclass
+class Section:
+    """One benchmark's findings: a table of rows, notes, and targets met or missed."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def target(self, name: str, value: float, limit: float, unit: str = "") -> None:
+        """Record a target honestly: the report says MISSED where it is."""
+        self.targets.append(
+            {"name": name, "value": value, "limit": limit, "unit": unit, "met": value <= limit}
+        )
+
+
+@dataclass
+class Report:
+    quick: bool
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    sections: list[Section] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def machine(self) -> dict[str, Any]:
+        return {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "processor": _cpu_model(),
+            "cores": os.cpu_count(),
+            "commit": _git_commit(),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at,
+            "quick": self.quick,
+            "machine": self.machine(),
+            "sections": [vars(s) for s in self.sections],
+            "errors": self.errors,
+        }
+
+    def to_markdown(self) -> str:
+        machine = self.machine()
+        lines = [
+            f"Run {self.started_at}{' (quick: harness check only)' if self.quick else ''}, "
+            f"commit `{machine['commit']}`, {machine['processor']}, {machine['cores']} cores, "
+            f"Python {machine['python']}.",
+            "",
+        ]
+        for section in self.sections:
+            lines += [f"### {section.title}", ""]
+            lines.append("| " + " | ".join(section.columns) + " |")
+            lines.append("|" + "---|" * len(section.columns))
+            lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in section.rows]
+            lines.append("")
+            for t in section.targets:
+                verdict = "met" if t["met"] else "**MISSED**"
+                lines.append(
+                    f"- Target {t['name']}: {_fmt(t['value'])}{t['unit']} "
+                    f"(limit {_fmt(t['limit'])}{t['unit']}): {verdict}"
+                )
+            lines += [f"- {note}" for note in section.notes]
+            lines.append("")
+        if self.errors:
+            lines += ["### Errors", ""] + [f"- {e}" for e in self.errors] + [""]
+        return "\n".join(lines)
+
+    def write(self, out_dir: Path) -> Path:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stamp = self.started_at.replace(":", "").replace("+0000", "Z")
+        for name in (f"bench-{stamp}", "latest"):
+            (out_dir / f"{name}.json").write_text(json.dumps(self.to_json(), indent=2, default=str))
+            (out_dir / f"{name}.md").write_text(self.to_markdown())
+        return out_dir / "latest.md"
+
+    def update_readme(self, readme: Path) -> None:
+        text = readme.read_text()
+        head, _, rest = text.partition(README_START)
+        _, _, tail = rest.partition(README_END)
+        readme.write_text(f"{head}{README_START}\n{self.to_markdown()}\n{README_END}{tail}")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
