@@ -1,0 +1,191 @@
+"""Settings -> services: the only place adapters are built.
+
+Everything is built on first use and cached for the life of the process (one instance serves
+many requests), so the sessions function never imports the LLM SDK and the chat function never
+builds what it does not call. Tests inject fakes with `Services(settings, store=..., ...)` and
+`use(services)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shared.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from shared.auth import Authenticator
+    from shared.ports.api_keys import ApiKeyStore
+    from shared.ports.event_bus import EventPublisher
+    from shared.ports.llm import LLMProvider
+    from shared.ports.session_store import SessionStore
+    from shared.services.chat_service import ChatService
+    from shared.services.reconciler import Reconciler
+    from shared.services.session_service import SessionService
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Services:
+    """Lazily built, thread-safe singletons of one process. Pass any port to override it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: SessionStore | None = None,
+        events: EventPublisher | None = None,
+        llm: LLMProvider | None = None,
+        api_keys: ApiKeyStore | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._built: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "store": store,
+                "events": events,
+                "llm": llm,
+                "api_keys": api_keys,
+            }.items()
+            if v is not None
+        }
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        try:
+            return self._built[name]
+        except KeyError:
+            pass
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return self._built[name]
+
+    # --- adapters -------------------------------------------------------------------------------
+
+    def _firestore(self) -> Any:
+        def build() -> Any:
+            from shared.adapters.firestore.client import build_client
+
+            return build_client(self.settings)
+
+        return self._once("firestore", build)
+
+    @property
+    def store(self) -> SessionStore:
+        def build() -> SessionStore:
+            from shared.adapters.firestore.session_store import FirestoreSessionStore
+
+            return FirestoreSessionStore(self._firestore())
+
+        return self._once("store", build)
+
+    @property
+    def api_keys(self) -> ApiKeyStore:
+        def build() -> ApiKeyStore:
+            from shared.adapters.firestore.api_key_store import FirestoreApiKeyStore
+
+            return FirestoreApiKeyStore(self._firestore())
+
+        return self._once("api_keys", build)
+
+    @property
+    def events(self) -> EventPublisher:
+        def build() -> EventPublisher:
+            from shared.adapters.pubsub.event_publisher import PubSubEventPublisher
+
+            return PubSubEventPublisher(self.settings)
+
+        return self._once("events", build)
+
+    @property
+    def llm(self) -> LLMProvider:
+        def build() -> LLMProvider:
+            from shared.adapters.llm import build_llm
+
+            return build_llm(self.settings)
+
+        return self._once("llm", build)
+
+    # --- services -------------------------------------------------------------------------------
+
+    @property
+    def auth(self) -> Authenticator:
+        def build() -> Authenticator:
+            from shared.auth import Authenticator
+
+            return Authenticator(self.settings, lambda: self.api_keys)
+
+        return self._once("auth", build)
+
+    @property
+    def sessions(self) -> SessionService:
+        def build() -> SessionService:
+            from shared.domain.models import Limits
+            from shared.services.session_service import SessionService
+
+            return SessionService(
+                self.store,
+                lambda: self.events,
+                Limits.from_settings(self.settings),
+                self.settings,
+                clock=self.clock,
+            )
+
+        return self._once("sessions", build)
+
+    @property
+    def chat(self) -> ChatService:
+        def build() -> ChatService:
+            from shared.domain.models import Limits
+            from shared.services.chat_service import ChatService
+
+            return ChatService(
+                self.store,
+                lambda: self.events,
+                lambda: self.llm,
+                Limits.from_settings(self.settings),
+                self.settings,
+                clock=self.clock,
+            )
+
+        return self._once("chat", build)
+
+    @property
+    def reconciler(self) -> Reconciler:
+        def build() -> Reconciler:
+            from shared.services.reconciler import Reconciler
+
+            return Reconciler(self.store, lambda: self.events, self.settings, clock=self.clock)
+
+        return self._once("reconciler", build)
+
+
+_services: Services | None = None
+_services_lock = threading.Lock()
+
+
+def services() -> Services:
+    """The process's services, built from `get_settings()` on first use."""
+    global _services
+    if _services is None:
+        with _services_lock:
+            if _services is None:
+                _services = Services(get_settings())
+    return _services
+
+
+def use(replacement: Services | None) -> None:
+    """Install `replacement` (tests), or None to rebuild from settings on next use."""
+    global _services
+    with _services_lock:
+        _services = replacement
