@@ -1,0 +1,1 @@
+"""BigQuery adapters; `google-cloud-bigquery` is imported only when one is built."""

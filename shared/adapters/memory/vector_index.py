@@ -1,0 +1,64 @@
+"""`VectorIndex` in memory: exact dot-product search with the same filters and crowding as the
+Vertex adapter. `distance` is the dot product, as Vector Search reports it for
+DOT_PRODUCT_DISTANCE: larger is closer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, VectorRecord
+
+
+class MemoryVectorIndex(VectorIndex):
+    def __init__(self) -> None:
+        self.points: dict[str, VectorRecord] = {}
+        self.upsert_calls = 0
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None:
+        self.upsert_calls += 1
+        for record in records:
+            self.points[record.id] = record
+
+    def remove(self, ids: Sequence[str]) -> None:
+        for point_id in ids:
+            self.points.pop(point_id, None)
+
+    def find_neighbors(
+        self,
+        vector: Sequence[float],
+        *,
+        where: VectorFilter,
+        limit: int = 10,
+        per_session: int | None = None,
+    ) -> list[Neighbor]:
+        scored = sorted(
+            (
+                (sum(a * b for a, b in zip(vector, p.vector, strict=True)), p)
+                for p in self.points.values()
+                if _matches(p, where)
+            ),
+            key=lambda item: -item[0],
+        )
+        taken: Counter[str] = Counter()
+        neighbors: list[Neighbor] = []
+        for score, point in scored:
+            if per_session and taken[point.session_id] >= per_session:
+                continue
+            taken[point.session_id] += 1
+            neighbors.append(Neighbor(id=point.id, distance=score))
+            if len(neighbors) == limit:
+                break
+        return neighbors
+
+
+def _matches(point: VectorRecord, where: VectorFilter) -> bool:
+    return (
+        point.tenant_id == where.tenant_id
+        and (where.user_id is None or point.user_id == where.user_id)
+        and (not where.session_ids or point.session_id in where.session_ids)
+        and (not where.roles or point.role in where.roles)
+        and (where.model_id is None or point.model_id == where.model_id)
+        and (where.created_after is None or point.created_at >= where.created_after)
+        and (where.created_before is None or point.created_at < where.created_before)
+    )
