@@ -1,0 +1,56 @@
+"""`python -m emulators.firestore --host 127.0.0.1 --port 8080 [--indexes F] [--strict-indexes]
+[--data-dir DIR]`: run the Firestore emulator until SIGTERM / SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .server import Server
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m emulators.firestore", description=__doc__)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--indexes", help="firestore.indexes.json to read (re-read when it changes)")
+    ap.add_argument(
+        "--strict-indexes",
+        action="store_true",
+        help="reject queries that need a composite index the file does not declare",
+    )
+    ap.add_argument("--data-dir", help="load documents from / save them to this directory")
+    ap.add_argument("--save-interval", type=float, default=30.0, help="seconds between saves")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    server = Server(
+        args.host,
+        args.port,
+        indexes=args.indexes,
+        strict_indexes=args.strict_indexes,
+        data_dir=args.data_dir,
+        save_interval_s=args.save_interval,
+    ).start()
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    mode = "strict indexes" if args.strict_indexes else "all queries allowed"
+    print(f"Firestore emulator listening on {server.address} ({mode})", flush=True)
+    print(f"   export FIRESTORE_EMULATOR_HOST={server.address}", flush=True)
+    while not stopping.wait(1.0):
+        pass
+    server.stop()
+    print("Firestore emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

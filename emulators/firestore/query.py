@@ -1,0 +1,683 @@
+"""StructuredQuery: validation, Firestore's implicit ordering, filters, cursors, execution.
+
+`compile_query` turns the proto into a `Plan` (or raises INVALID_ARGUMENT); `run` executes a
+plan against one database, reading as of a time or now. Only the named collection (or the
+collections with the named id, for a collection-group query) is read. Live queries walk
+documents in id order when ordered by `__name__`, or a per-collection sorted single-field
+index when ordered by a field, and stop once `offset + limit` results are found; everything
+else (several collections, a `read_time` in the past) filters and then partially sorts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import heapq
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from google.cloud.firestore_v1.types import query as _query
+
+from .errors import invalid
+from .paths import Path, canonical_field_path, parse_document_name, parse_field_path
+from .store import NAME_PATH, Collection, Database, Doc
+from .values import (
+    ARRAY,
+    NAN,
+    NULL,
+    REFERENCE,
+    Document,
+    get_field,
+    is_nan,
+    is_null,
+    make_number,
+    set_field,
+    value_key,
+    vector_of,
+)
+
+SQ = _query.StructuredQuery
+FieldOp = SQ.FieldFilter.Operator
+UnaryOp = SQ.UnaryFilter.Operator
+Direction = SQ.Direction
+Measure = SQ.FindNearest.DistanceMeasure
+
+INEQUALITY_OPS = {
+    FieldOp.LESS_THAN,
+    FieldOp.LESS_THAN_OR_EQUAL,
+    FieldOp.GREATER_THAN,
+    FieldOp.GREATER_THAN_OR_EQUAL,
+    FieldOp.NOT_EQUAL,
+    FieldOp.NOT_IN,
+}
+OP_NAMES = {
+    FieldOp.LESS_THAN: "<",
+    FieldOp.LESS_THAN_OR_EQUAL: "<=",
+    FieldOp.GREATER_THAN: ">",
+    FieldOp.GREATER_THAN_OR_EQUAL: ">=",
+    FieldOp.EQUAL: "==",
+    FieldOp.NOT_EQUAL: "!=",
+    FieldOp.ARRAY_CONTAINS: "array-contains",
+    FieldOp.IN: "in",
+    FieldOp.ARRAY_CONTAINS_ANY: "array-contains-any",
+    FieldOp.NOT_IN: "not-in",
+}
+MAX_DISJUNCTIONS = 30
+MAX_IN_VALUES = 30
+MAX_NOT_IN_VALUES = 10
+MAX_FIND_NEAREST_LIMIT = 1000
+MAX_VECTOR_DIMENSION = 2048
+INDEX_WALK_MIN_DOCS = 64  # smaller collections are simply sorted
+
+Pred = Callable[[Doc], bool]
+
+
+@dataclass
+class Term:
+    """One leaf filter, kept for index planning: field, kind (eq / contains / range / ...)."""
+
+    field: Path
+    kind: str  # "eq", "contains", "ineq", "unary_eq", "unary_ineq"
+
+
+@dataclass
+class Plan:
+    parent: Path
+    collection_id: str
+    all_descendants: bool
+    pred: Pred | None
+    orders: list[tuple[Path, bool]]  # (field, descending)
+    explicit_orders: int
+    start: tuple[list[tuple], bool] | None = None  # (keys, before)
+    end: tuple[list[tuple], bool] | None = None
+    offset: int = 0
+    limit: int | None = None
+    projection: list[Path] | None = None
+    nearest: Any = None
+    dnf: list[list[Term]] = field(default_factory=list)
+
+
+# --- compiling ------------------------------------------------------------------------------
+
+
+def compile_query(db_name: str, parent: Path, sq: Any) -> Plan:
+    if len(sq.from_) != 1:
+        raise invalid("A query must select exactly one collection (from).")
+    sel = sq.from_[0]
+    if not sel.collection_id and not sel.all_descendants:
+        raise invalid("A collection query needs a collection id.")
+    if sel.collection_id and ("/" in sel.collection_id):
+        raise invalid(f'Invalid collection id "{sel.collection_id}".')
+
+    ineq: list[Path] = []
+    pred: Pred | None = None
+    dnf: list[list[Term]] = [[]]
+    if sq.HasField("where"):
+        pred, dnf = _compile_filter(db_name, sq.where, ineq)
+        if len(dnf) > MAX_DISJUNCTIONS:
+            raise invalid(
+                f"Query has {len(dnf)} disjunctions in disjunctive normal form; the limit is "
+                f"{MAX_DISJUNCTIONS}."
+            )
+        _check_combinations(sq.where)
+
+    orders: list[tuple[Path, bool]] = []
+    for o in sq.order_by:
+        fp = parse_field_path(o.field.field_path)
+        if any(fp == f for f, _ in orders):
+            raise invalid(f"Order by clause contains {o.field.field_path} more than once.")
+        orders.append((fp, o.direction == Direction.DESCENDING))
+    explicit = len(orders)
+    last_desc = orders[-1][1] if orders else False
+    have = {f for f, _ in orders}
+    for fp in sorted(set(ineq)):
+        if fp not in have:
+            orders.append((fp, last_desc))
+            have.add(fp)
+    if NAME_PATH not in have:
+        orders.append((NAME_PATH, last_desc))
+
+    plan = Plan(
+        parent=parent,
+        collection_id=sel.collection_id,
+        all_descendants=sel.all_descendants,
+        pred=pred,
+        orders=orders,
+        explicit_orders=explicit,
+        dnf=dnf,
+    )
+    if sq.HasField("start_at"):
+        plan.start = (_cursor_keys(db_name, plan, sq.start_at, "start"), sq.start_at.before)
+    if sq.HasField("end_at"):
+        plan.end = (_cursor_keys(db_name, plan, sq.end_at, "end"), sq.end_at.before)
+    if sq.offset < 0:
+        raise invalid("offset must not be negative.")
+    plan.offset = sq.offset
+    if sq.HasField("limit"):
+        if sq.limit.value < 0:
+            raise invalid("limit must not be negative.")
+        plan.limit = sq.limit.value
+    if sq.HasField("select"):
+        plan.projection = [parse_field_path(f.field_path) for f in sq.select.fields]
+    if sq.HasField("find_nearest"):
+        plan.nearest = _compile_nearest(sq.find_nearest)
+    return plan
+
+
+def _cursor_keys(db_name: str, plan: Plan, cursor: Any, which: str) -> list[tuple]:
+    if len(cursor.values) > len(plan.orders):
+        raise invalid(
+            f"Too many cursor values specified. The specified order by clause has "
+            f"{len(plan.orders)} fields but the {which} cursor has {len(cursor.values)} values."
+        )
+    keys = []
+    for (fp, _), v in zip(plan.orders, cursor.values, strict=False):
+        if fp == NAME_PATH:
+            if v.WhichOneof("value_type") != "reference_value":
+                raise invalid("A cursor value for __name__ must be a document reference.")
+            _, path = parse_document_name(v.reference_value, db_name)
+            _check_name_in_scope(plan, path, v.reference_value)
+        keys.append(value_key(v))
+    return keys
+
+
+def _check_name_in_scope(plan: Plan, path: Path, ref: str) -> None:
+    n = len(plan.parent)
+    if path[:n] != plan.parent or len(path) <= n:
+        raise invalid(f"Cursor reference {ref} is not within the queried parent.")
+    if not plan.all_descendants and len(path) != n + 2:
+        raise invalid(
+            f"Cursor reference {ref} must be a document directly in collection "
+            f"{plan.collection_id}."
+        )
+
+
+def _compile_filter(db_name: str, f: Any, ineq: list[Path]) -> tuple[Pred, list[list[Term]]]:
+    kind = f.WhichOneof("filter_type")
+    if kind == "composite_filter":
+        cf = f.composite_filter
+        if cf.op not in (SQ.CompositeFilter.Operator.AND, SQ.CompositeFilter.Operator.OR):
+            raise invalid("A composite filter needs the operator AND or OR.")
+        if not cf.filters:
+            raise invalid("A composite filter needs at least one filter.")
+        parts = [_compile_filter(db_name, sub, ineq) for sub in cf.filters]
+        preds = [p for p, _ in parts]
+        if cf.op == SQ.CompositeFilter.Operator.AND:
+            dnf: list[list[Term]] = [[]]
+            for _, sub in parts:
+                dnf = [a + b for a in dnf for b in sub]
+                if len(dnf) > 10 * MAX_DISJUNCTIONS:
+                    break
+            if len(preds) == 1:
+                return preds[0], dnf
+            return (lambda d: all(p(d) for p in preds)), dnf
+        dnf = [c for _, sub in parts for c in sub]
+        if len(preds) == 1:
+            return preds[0], dnf
+        return (lambda d: any(p(d) for p in preds)), dnf
+    if kind == "field_filter":
+        return _compile_field_filter(db_name, f.field_filter, ineq)
+    if kind == "unary_filter":
+        uf = f.unary_filter
+        if uf.WhichOneof("operand_type") != "field":
+            raise invalid("A unary filter needs a field.")
+        fp = parse_field_path(uf.field.field_path)
+        return _unary(fp, uf.op, ineq)
+    raise invalid("A filter must be a composite, field or unary filter.")
+
+
+def _unary(fp: Path, op: int, ineq: list[Path]) -> tuple[Pred, list[list[Term]]]:
+    if op == UnaryOp.IS_NAN:
+        target = (NAN,)
+        return (lambda d: d.key(fp) == target), [[Term(fp, "eq")]]
+    if op == UnaryOp.IS_NULL:
+        target = (NULL,)
+        return (lambda d: d.key(fp) == target), [[Term(fp, "eq")]]
+    if op == UnaryOp.IS_NOT_NAN:
+        ineq.append(fp)
+        bad = (NAN,)
+
+        def not_nan(d: Doc) -> bool:
+            k = d.key(fp)
+            return k is not None and k != bad
+
+        return not_nan, [[Term(fp, "ineq")]]
+    if op == UnaryOp.IS_NOT_NULL:
+        ineq.append(fp)
+        bad = (NULL,)
+
+        def not_null(d: Doc) -> bool:
+            k = d.key(fp)
+            return k is not None and k != bad
+
+        return not_null, [[Term(fp, "ineq")]]
+    raise invalid("A unary filter needs an operator (IS_NAN, IS_NULL, IS_NOT_NAN, IS_NOT_NULL).")
+
+
+def _compile_field_filter(db_name: str, ff: Any, ineq: list[Path]) -> tuple[Pred, list]:
+    fp = parse_field_path(ff.field.field_path)
+    op = ff.op
+    v = ff.value
+    if op not in OP_NAMES:
+        raise invalid("A field filter needs a valid operator.")
+    if v.WhichOneof("value_type") is None:
+        raise invalid(f"The filter on {ff.field.field_path} has no value.")
+    name = OP_NAMES[op]
+    if op in (FieldOp.IN, FieldOp.NOT_IN, FieldOp.ARRAY_CONTAINS_ANY):
+        if v.WhichOneof("value_type") != "array_value" or not v.array_value.values:
+            raise invalid(f"A non-empty array is required for '{name.upper()}' filters.")
+        n = len(v.array_value.values)
+        cap = MAX_NOT_IN_VALUES if op == FieldOp.NOT_IN else MAX_IN_VALUES
+        if n > cap:
+            raise invalid(f"'{name.upper()}' supports up to {cap} comparison values.")
+        elems = list(v.array_value.values)
+        if fp == NAME_PATH:
+            for e in elems:
+                _check_name_value(db_name, e)
+        keys = {value_key(e) for e in elems}
+        if op == FieldOp.IN:
+            return (lambda d: d.key(fp) in keys), [[Term(fp, "eq")] for _ in elems]
+        if op == FieldOp.ARRAY_CONTAINS_ANY:
+
+            def contains_any(d: Doc) -> bool:
+                k = d.key(fp)
+                return k is not None and k[0] == ARRAY and any(e in keys for e in k[1])
+
+            return contains_any, [[Term(fp, "contains")] for _ in elems]
+        ineq.append(fp)
+
+        def not_in(d: Doc) -> bool:
+            k = d.key(fp)
+            return k is not None and k[0] != NULL and k not in keys
+
+        return not_in, [[Term(fp, "ineq")]]
+
+    if fp == NAME_PATH and op != FieldOp.ARRAY_CONTAINS:
+        _check_name_value(db_name, v)
+    if is_null(v) or is_nan(v):
+        if op == FieldOp.EQUAL:
+            return _unary(fp, UnaryOp.IS_NULL if is_null(v) else UnaryOp.IS_NAN, ineq)
+        if op == FieldOp.NOT_EQUAL:
+            return _unary(fp, UnaryOp.IS_NOT_NULL if is_null(v) else UnaryOp.IS_NOT_NAN, ineq)
+        if op != FieldOp.ARRAY_CONTAINS:
+            raise invalid("Invalid query. Null and NaN only support '==' and '!=' filters.")
+    target = value_key(v)
+    if op == FieldOp.EQUAL:
+        return (lambda d: d.key(fp) == target), [[Term(fp, "eq")]]
+    if op == FieldOp.ARRAY_CONTAINS:
+
+        def contains(d: Doc) -> bool:
+            k = d.key(fp)
+            return k is not None and k[0] == ARRAY and target in k[1]
+
+        return contains, [[Term(fp, "contains")]]
+    ineq.append(fp)
+    tag = target[0]
+    if op == FieldOp.NOT_EQUAL:
+
+        def ne(d: Doc) -> bool:
+            k = d.key(fp)
+            return k is not None and k[0] != NULL and k != target
+
+        return ne, [[Term(fp, "ineq")]]
+    cmp = {
+        FieldOp.LESS_THAN: lambda k: k < target,
+        FieldOp.LESS_THAN_OR_EQUAL: lambda k: k <= target,
+        FieldOp.GREATER_THAN: lambda k: k > target,
+        FieldOp.GREATER_THAN_OR_EQUAL: lambda k: k >= target,
+    }[op]
+
+    def ranged(d: Doc) -> bool:
+        k = d.key(fp)
+        return k is not None and k[0] == tag and cmp(k)
+
+    return ranged, [[Term(fp, "ineq")]]
+
+
+def _check_name_value(db_name: str, v: Any) -> None:
+    if v.WhichOneof("value_type") != "reference_value":
+        raise invalid("A filter on __name__ must compare with document references.")
+    parse_document_name(v.reference_value, db_name)
+
+
+def _leaf_ops(f: Any) -> Iterable[tuple[int, int]]:
+    """(op, depth-of-OR) for every field filter."""
+    kind = f.WhichOneof("filter_type")
+    if kind == "composite_filter":
+        for sub in f.composite_filter.filters:
+            yield from _leaf_ops(sub)
+    elif kind == "field_filter":
+        yield f.field_filter.op, 0
+
+
+def _has_or(f: Any) -> bool:
+    if f.WhichOneof("filter_type") != "composite_filter":
+        return False
+    cf = f.composite_filter
+    if cf.op == SQ.CompositeFilter.Operator.OR and len(cf.filters) > 1:
+        return True
+    return any(_has_or(s) for s in f.composite_filter.filters)
+
+
+def _check_combinations(where: Any) -> None:
+    """The operator combinations Firestore refuses."""
+    ops = [op for op, _ in _leaf_ops(where)]
+    n_not_in = ops.count(FieldOp.NOT_IN)
+    if n_not_in > 1:
+        raise invalid("Invalid query. You cannot use more than one 'NOT_IN' filter.")
+    if n_not_in and FieldOp.NOT_EQUAL in ops:
+        raise invalid("Invalid query. You cannot use 'NOT_IN' filters with '!=' filters.")
+    if n_not_in and (FieldOp.IN in ops or FieldOp.ARRAY_CONTAINS_ANY in ops or _has_or(where)):
+        raise invalid(
+            "Invalid query. You cannot use 'NOT_IN' filters with 'IN', 'ARRAY_CONTAINS_ANY' "
+            "or 'OR' filters."
+        )
+
+
+def _compile_nearest(fn: Any) -> Any:
+    fp = parse_field_path(fn.vector_field.field_path)
+    qv = vector_of(fn.query_vector)
+    if qv is None:
+        raise invalid("find_nearest needs a query vector (a Vector value).")
+    if not 0 < len(qv) <= MAX_VECTOR_DIMENSION:
+        raise invalid(f"The query vector must have 1 to {MAX_VECTOR_DIMENSION} dimensions.")
+    if fn.distance_measure not in (Measure.EUCLIDEAN, Measure.COSINE, Measure.DOT_PRODUCT):
+        raise invalid("find_nearest needs a distance measure (EUCLIDEAN, COSINE, DOT_PRODUCT).")
+    if not fn.HasField("limit") or not 0 < fn.limit.value <= MAX_FIND_NEAREST_LIMIT:
+        raise invalid(f"find_nearest needs a limit between 1 and {MAX_FIND_NEAREST_LIMIT}.")
+    result_field = parse_field_path(fn.distance_result_field) if fn.distance_result_field else None
+    threshold = fn.distance_threshold.value if fn.HasField("distance_threshold") else None
+    return _Nearest(fp, qv, fn.distance_measure, fn.limit.value, result_field, threshold)
+
+
+@dataclass
+class _Nearest:
+    field: Path
+    query: list[float]
+    measure: int
+    limit: int
+    result_field: Path | None
+    threshold: float | None
+
+
+# --- executing ------------------------------------------------------------------------------
+
+
+def _cmp_keys(doc_keys: tuple, cur: list[tuple], dirs: list[bool]) -> int:
+    for i, b in enumerate(cur):
+        a = doc_keys[i]
+        if a != b:
+            r = -1 if a < b else 1
+            return -r if dirs[i] else r
+    return 0
+
+
+class _Reversed:
+    __slots__ = ("k",)
+
+    def __init__(self, k: tuple) -> None:
+        self.k = k
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return other.k < self.k
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.k == other.k
+
+
+def run(db: Database, plan: Plan, at_us: int | None = None) -> list[Doc]:
+    """The documents a plan returns, in order, before projection."""
+    if plan.nearest is not None:
+        return _run_nearest(db, plan, at_us)
+    live = at_us is None or at_us >= db.last_commit_us
+    if not plan.all_descendants:
+        coll = db.collection((*plan.parent, plan.collection_id))
+        if coll is None:
+            return []
+        if live and len(coll.docs) >= INDEX_WALK_MIN_DOCS:
+            if plan.orders[0][0] == NAME_PATH:
+                return _walk_ids(plan, coll)
+            return _walk_index(plan, coll)
+        colls = [coll]
+    else:
+        colls = db.group_collections(plan.collection_id, plan.parent)
+    return _scan_sort(plan, (d for c in colls for d in db.docs_at(c, at_us)))
+
+
+def _accept_start(plan: Plan, keys: tuple, dirs: list[bool]) -> bool:
+    if plan.start is None:
+        return True
+    c = _cmp_keys(keys, plan.start[0], dirs)
+    return c >= 0 if plan.start[1] else c > 0
+
+
+def _accept_end(plan: Plan, keys: tuple, dirs: list[bool]) -> bool:
+    if plan.end is None:
+        return True
+    c = _cmp_keys(keys, plan.end[0], dirs)
+    return c < 0 if plan.end[1] else c <= 0
+
+
+def _order_keys(d: Doc, fps: list[Path]) -> tuple | None:
+    out = []
+    for fp in fps:
+        k = d.key(fp)
+        if k is None:
+            return None
+        out.append(k)
+    return tuple(out)
+
+
+def _wanted(plan: Plan) -> int | None:
+    return None if plan.limit is None else plan.offset + plan.limit
+
+
+def _finish(plan: Plan, docs: list[Doc]) -> list[Doc]:
+    docs = docs[plan.offset :]
+    if plan.limit is not None:
+        docs = docs[: plan.limit]
+    return docs
+
+
+def _scan_sort(plan: Plan, docs: Iterable[Doc]) -> list[Doc]:
+    fps = [f for f, _ in plan.orders]
+    dirs = [d for _, d in plan.orders]
+    pred = plan.pred
+    rows = []
+    for d in docs:
+        if pred is not None and not pred(d):
+            continue
+        keys = _order_keys(d, fps)
+        if keys is None:
+            continue
+        if not _accept_start(plan, keys, dirs) or not _accept_end(plan, keys, dirs):
+            continue
+        rows.append((keys, d))
+    if all(not x for x in dirs):
+        sort_key: Callable = itemgetter(0)
+        reverse = False
+    elif all(dirs):
+        sort_key, reverse = itemgetter(0), True
+    else:
+
+        def sort_key(row: tuple) -> tuple:
+            return tuple(
+                _Reversed(k) if desc else _KeyBox(k) for k, desc in zip(row[0], dirs, strict=True)
+            )
+
+        reverse = False
+    wanted = _wanted(plan)
+    if wanted is not None and wanted < len(rows) // 4:
+        top = (heapq.nlargest if reverse else heapq.nsmallest)(wanted, rows, key=sort_key)
+    else:
+        top = sorted(rows, key=sort_key, reverse=reverse)
+    return _finish(plan, [d for _, d in top])
+
+
+class _KeyBox:
+    __slots__ = ("k",)
+
+    def __init__(self, k: tuple) -> None:
+        self.k = k
+
+    def __lt__(self, other: _KeyBox) -> bool:
+        return self.k < other.k
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _KeyBox) and self.k == other.k
+
+
+def _walk_ids(plan: Plan, coll: Collection) -> list[Doc]:
+    """Ordered by __name__ within one collection: walk the sorted ids."""
+    desc = plan.orders[0][1]
+    ids = coll.ids
+    fps = [f for f, _ in plan.orders]
+    dirs = [d for _, d in plan.orders]
+    if plan.start is not None and plan.start[0]:
+        ref = plan.start[0][0][1]  # the reference's segments
+        cid = ref[-1]
+        if desc:
+            pos = bisect.bisect_right(ids, cid)
+            order: Iterable[str] = (ids[i] for i in range(pos - 1, -1, -1))
+        else:
+            pos = bisect.bisect_left(ids, cid)
+            order = (ids[i] for i in range(pos, len(ids)))
+    else:
+        order = reversed(ids) if desc else iter(ids)
+    return _collect(plan, (coll.docs[i] for i in order), fps, dirs)
+
+
+def _collect(plan: Plan, docs: Iterable[Doc], fps: list[Path], dirs: list[bool]) -> list[Doc]:
+    wanted = _wanted(plan)
+    pred = plan.pred
+    out: list[Doc] = []
+    for d in docs:
+        keys = _order_keys(d, fps)
+        if keys is None:
+            continue
+        if not _accept_start(plan, keys, dirs):
+            continue
+        if not _accept_end(plan, keys, dirs):
+            break
+        if pred is not None and not pred(d):
+            continue
+        out.append(d)
+        if wanted is not None and len(out) >= wanted:
+            break
+    return _finish(plan, out)
+
+
+def _walk_index(plan: Plan, coll: Collection) -> list[Doc]:
+    """Ordered by a field first: walk that field's sorted index, group by equal values."""
+    first, desc = plan.orders[0]
+    idx = coll.index(first)
+    fps = [f for f, _ in plan.orders]
+    dirs = [d for _, d in plan.orders]
+    simple = len(plan.orders) == 2 and plan.orders[1] == (NAME_PATH, desc)
+    n = len(idx)
+    if plan.start is not None and plan.start[0]:
+        ck = plan.start[0][0]
+        if desc:
+            i = bisect.bisect_right(idx, ck, key=itemgetter(0)) - 1
+        else:
+            i = bisect.bisect_left(idx, ck, key=itemgetter(0))
+    else:
+        i = n - 1 if desc else 0
+    step = -1 if desc else 1
+    docs = coll.docs
+
+    def ordered() -> Iterable[Doc]:
+        j = i
+        while 0 <= j < n:
+            if simple:
+                yield docs[idx[j][1]]
+                j += step
+                continue
+            k = idx[j][0]
+            group = []
+            while 0 <= j < n and idx[j][0] == k:
+                group.append(docs[idx[j][1]])
+                j += step
+            if len(group) > 1:
+                rows = [(_order_keys(d, fps), d) for d in group]
+                rows = [r for r in rows if r[0] is not None]
+                rows.sort(key=functools.cmp_to_key(lambda a, b: _cmp_keys(a[0], list(b[0]), dirs)))
+                group = [d for _, d in rows]
+            yield from group
+
+    return _collect(plan, ordered(), fps, dirs)
+
+
+def _run_nearest(db: Database, plan: Plan, at_us: int | None) -> list[Doc]:
+    nn: _Nearest = plan.nearest
+    if plan.all_descendants:
+        colls = db.group_collections(plan.collection_id, plan.parent)
+    else:
+        c = db.collection((*plan.parent, plan.collection_id))
+        colls = [c] if c is not None else []
+    q = nn.query
+    dim = len(q)
+    qnorm = math.sqrt(sum(x * x for x in q))
+    rows = []
+    for coll in colls:
+        for d in db.docs_at(coll, at_us):
+            if plan.pred is not None and not plan.pred(d):
+                continue
+            vec = vector_of(d.value(nn.field))
+            if vec is None or len(vec) != dim:
+                continue
+            if nn.measure == Measure.EUCLIDEAN:
+                dist = math.sqrt(sum((a - b) ** 2 for a, b in zip(vec, q, strict=True)))
+            elif nn.measure == Measure.DOT_PRODUCT:
+                dist = sum(a * b for a, b in zip(vec, q, strict=True))
+            else:
+                vnorm = math.sqrt(sum(x * x for x in vec))
+                if vnorm == 0 or qnorm == 0:
+                    continue
+                dot = sum(a * b for a, b in zip(vec, q, strict=True))
+                dist = 1.0 - dot / (vnorm * qnorm)
+            if nn.threshold is not None:
+                if nn.measure == Measure.DOT_PRODUCT and dist < nn.threshold:
+                    continue
+                if nn.measure != Measure.DOT_PRODUCT and dist > nn.threshold:
+                    continue
+            rows.append((dist, d))
+    similarity = nn.measure == Measure.DOT_PRODUCT
+    rows.sort(key=lambda r: (-r[0] if similarity else r[0], r[1].path))
+    rows = rows[: nn.limit]
+    out = []
+    for dist, d in rows:
+        if nn.result_field is not None:
+            pb = Document()
+            pb.CopyFrom(d.pb)
+            set_field(pb.fields, nn.result_field, make_number(float(dist)))
+            d = Doc(d.path, pb, d.create_us, d.update_us)
+        out.append(d)
+    return out
+
+
+def project(doc: Doc, paths: list[Path] | None) -> Any:
+    """The document proto to send: whole, or only the selected field paths."""
+    if paths is None:
+        return doc.pb
+    pb = Document()
+    pb.name = doc.pb.name
+    pb.create_time.CopyFrom(doc.pb.create_time)
+    pb.update_time.CopyFrom(doc.pb.update_time)
+    for fp in paths:
+        if fp == NAME_PATH:
+            continue
+        v = get_field(doc.pb.fields, fp)
+        if v is not None:
+            set_field(pb.fields, fp, v)
+    return pb
+
+
+def describe_field(fp: Path) -> str:
+    return canonical_field_path(fp)
+
+
+__all__ = ["REFERENCE", "Plan", "compile_query", "project", "run"]
