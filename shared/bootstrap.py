@@ -17,11 +17,15 @@ from shared.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from shared.auth import Authenticator
+    from shared.ports.analytics_sink import AnalyticsSink
     from shared.ports.api_keys import ApiKeyStore
+    from shared.ports.embedder import Embedder
     from shared.ports.event_bus import EventPublisher
     from shared.ports.llm import LLMProvider
     from shared.ports.session_store import SessionStore
+    from shared.ports.vector_index import VectorIndex
     from shared.services.chat_service import ChatService
+    from shared.services.ingest_service import IngestService
     from shared.services.reconciler import Reconciler
     from shared.services.session_service import SessionService
 
@@ -44,6 +48,9 @@ class Services:
         events: EventPublisher | None = None,
         llm: LLMProvider | None = None,
         api_keys: ApiKeyStore | None = None,
+        analytics: AnalyticsSink | None = None,
+        embedder: Embedder | None = None,
+        vectors: VectorIndex | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -56,6 +63,9 @@ class Services:
                 "events": events,
                 "llm": llm,
                 "api_keys": api_keys,
+                "analytics": analytics,
+                "embedder": embedder,
+                "vectors": vectors,
             }.items()
             if v is not None
         }
@@ -116,6 +126,35 @@ class Services:
 
         return self._once("llm", build)
 
+    # --- ingest adapters: BigQuery and Vertex AI (their SDKs load only here) ---------------------
+
+    @property
+    def analytics(self) -> AnalyticsSink:
+        def build() -> AnalyticsSink:
+            from shared.adapters.bigquery.analytics_sink import BigQueryAnalyticsSink
+
+            return BigQueryAnalyticsSink.from_settings(self.settings)
+
+        return self._once("analytics", build)
+
+    @property
+    def embedder(self) -> Embedder:
+        def build() -> Embedder:
+            from shared.adapters.vertex.embedder import VertexEmbedder
+
+            return VertexEmbedder.from_settings(self.settings)
+
+        return self._once("embedder", build)
+
+    @property
+    def vectors(self) -> VectorIndex:
+        def build() -> VectorIndex:
+            from shared.adapters.vertex.vector_index import VertexVectorIndex
+
+            return VertexVectorIndex.from_settings(self.settings)
+
+        return self._once("vectors", build)
+
     # --- services -------------------------------------------------------------------------------
 
     @property
@@ -159,6 +198,17 @@ class Services:
             )
 
         return self._once("chat", build)
+
+    @property
+    def ingest(self) -> IngestService:
+        def build() -> IngestService:
+            from shared.services.ingest_service import IngestService
+
+            return IngestService(
+                analytics=self.analytics, embedder=self.embedder, vectors=self.vectors
+            )
+
+        return self._once("ingest", build)
 
     @property
     def reconciler(self) -> Reconciler:

@@ -26,6 +26,8 @@ class MessageRecord:
     user_id: str
     event_id: str
     message: MessageData
+    embedding_model: str | None = None
+    """Model id of the message's vector; None when the message is not indexed."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 
+def embedding_model_id(model: str, dimensions: int) -> str:
+    """`text-embedding-005@768`: vectors are comparable only when these ids are equal."""
+    return f"{model}@{dimensions}"
+
+
 class Embedder(ABC):
     """Adapters batch within the model's request limits themselves, raise `Unavailable` for
     transient failures (timeouts, 429, 5xx) and `UpstreamError` for the rest."""

@@ -14,6 +14,7 @@ search; both still go to BigQuery, which keeps every message.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
@@ -70,7 +71,13 @@ class IngestService:
         """Rows and vectors of a batch of messages, each sink attempted independently."""
         steps: dict[str, Callable[[], None]] = {}
         if analytics:
-            steps["bigquery"] = lambda: self._analytics.write_messages(records)
+            rows = [
+                dataclasses.replace(r, embedding_model=self._embedder.model_id)
+                if self.indexable(r)
+                else r
+                for r in records
+            ]
+            steps["bigquery"] = lambda: self._analytics.write_messages(rows)
         if vectors:
             steps["vectors"] = lambda: self.index_messages(records)
         _run_independently(steps)

@@ -50,6 +50,7 @@ def record(seq: int = 0, **metadata: Any) -> MessageRecord:
         tenant_id="t1",
         user_id="u1",
         event_id=f"e{seq}",
+        embedding_model="m@8",
         message=MessageData(
             message_id=f"s1-{seq}",
             session_id="s1",
@@ -68,7 +69,7 @@ def record(seq: int = 0, **metadata: Any) -> MessageRecord:
 
 def test_bigquery_rows_carry_message_ids_as_insert_ids_and_metadata_as_json_text() -> None:
     client = FakeBigQuery()
-    sink = BigQueryAnalyticsSink(client, "ds", embedding_model="m@8", clock=lambda: T0)  # type: ignore[arg-type]
+    sink = BigQueryAnalyticsSink(client, "ds", clock=lambda: T0)  # type: ignore[arg-type]
 
     sink.write_messages([record(0, topic="tides"), record(1)])
 

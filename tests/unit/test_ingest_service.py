@@ -110,6 +110,7 @@ def test_message_writes_one_row_and_one_vector_with_restricts(service, sinks) ->
 
     [row] = analytics.inner.message_rows
     assert (row.tenant_id, row.user_id, row.event_id) == ("t1", "u1", "s1-00000003.created")
+    assert row.embedding_model == embedder.model_id
     point = vectors.inner.points["s1-00000003"]
     assert (point.tenant_id, point.user_id, point.session_id, point.role) == (
         "t1",
@@ -180,7 +181,8 @@ def test_unindexed_roles_and_blank_text_go_to_bigquery_only(service, sinks, role
 
     service.handle(message_event(role=role, content=content))
 
-    assert len(analytics.inner.message_rows) == 1
+    [row] = analytics.inner.message_rows
+    assert row.embedding_model is None
     assert vectors.inner.points == {}
     assert embedder.calls == []
 

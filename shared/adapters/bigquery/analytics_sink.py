@@ -35,17 +35,15 @@ class BigQueryAnalyticsSink(AnalyticsSink):
         dataset: str,
         *,
         timeout_s: float = 10.0,
-        embedding_model: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._client = client
         self._dataset = f"{client.project}.{dataset}"
         self._timeout_s = timeout_s
-        self._embedding_model = embedding_model
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, embedding_model: str | None = None):
+    def from_settings(cls, settings: Settings) -> BigQueryAnalyticsSink:
         from google.cloud import bigquery
 
         kwargs: dict[str, Any] = {
@@ -61,14 +59,13 @@ class BigQueryAnalyticsSink(AnalyticsSink):
             bigquery.Client(**kwargs),
             settings.bigquery_dataset,
             timeout_s=settings.bigquery_timeout_s,
-            embedding_model=embedding_model,
         )
 
     # --- writes --------------------------------------------------------------------------
 
     def write_messages(self, records: Sequence[MessageRecord]) -> None:
         now = _ts(self._clock())
-        rows = [self._message_row(r, now) for r in records]
+        rows = [_message_row(r, now) for r in records]
         self._insert(MESSAGES, rows, [r.message.message_id for r in records])
 
     def write_sessions(self, records: Sequence[SessionRecord]) -> None:
@@ -156,26 +153,27 @@ class BigQueryAnalyticsSink(AnalyticsSink):
 
         return DEFAULT_RETRY.with_deadline(self._timeout_s)
 
-    def _message_row(self, record: MessageRecord, now: str) -> dict[str, Any]:
-        m = record.message
-        return {
-            "message_id": m.message_id,
-            "event_id": record.event_id,
-            "tenant_id": record.tenant_id,
-            "user_id": record.user_id,
-            "session_id": m.session_id,
-            "seq": m.seq,
-            "role": m.role,
-            "content": m.content,
-            "model": m.model,
-            "input_tokens": m.input_tokens,
-            "output_tokens": m.output_tokens,
-            "latency_ms": m.latency_ms,
-            "metadata": _json_text(m.metadata),
-            "embedding_model": self._embedding_model,
-            "created_at": _ts(m.created_at),
-            "ingested_at": now,
-        }
+
+def _message_row(record: MessageRecord, now: str) -> dict[str, Any]:
+    m = record.message
+    return {
+        "message_id": m.message_id,
+        "event_id": record.event_id,
+        "tenant_id": record.tenant_id,
+        "user_id": record.user_id,
+        "session_id": m.session_id,
+        "seq": m.seq,
+        "role": m.role,
+        "content": m.content,
+        "model": m.model,
+        "input_tokens": m.input_tokens,
+        "output_tokens": m.output_tokens,
+        "latency_ms": m.latency_ms,
+        "metadata": _json_text(m.metadata),
+        "embedding_model": record.embedding_model,
+        "created_at": _ts(m.created_at),
+        "ingested_at": now,
+    }
 
 
 def _session_row(record: SessionRecord, now: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from shared.ports.embedder import Embedder
+from shared.ports.embedder import Embedder, embedding_model_id
 
 _WORD = re.compile(r"\w+")
 
@@ -16,7 +16,7 @@ _WORD = re.compile(r"\w+")
 class MemoryEmbedder(Embedder):
     def __init__(self, dimensions: int = 64, model: str = "memory-hash") -> None:
         self.dimensions = dimensions
-        self.model_id = f"{model}@{dimensions}"
+        self.model_id = embedding_model_id(model, dimensions)
         self.calls: list[list[str]] = []
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.errors import HybridSessionsError, Unavailable, UpstreamError
-from shared.ports.embedder import Embedder
+from shared.ports.embedder import Embedder, embedding_model_id
 
 if TYPE_CHECKING:
     import httpx
@@ -51,7 +51,7 @@ class VertexEmbedder(Embedder):
         self._client = client
         self._model = model
         self.dimensions = dimensions
-        self.model_id = f"{model}@{dimensions}"
+        self.model_id = embedding_model_id(model, dimensions)
         self._max_texts = 1 if model in ONE_TEXT_MODELS else MAX_TEXTS_PER_REQUEST
 
     @classmethod
