@@ -16,7 +16,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import flask
@@ -33,6 +32,7 @@ from shared.domain.errors import (
     Unavailable,
     UpstreamError,
 )
+from shared.domain.serialize import to_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -70,26 +70,6 @@ def status_of(err: HybridSessionsError) -> int:
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
-
-
-def rfc3339(value: datetime) -> str:
-    """UTC, microseconds, `Z`: the one time format of the API."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def to_json(value: Any) -> Any:
-    """Models and datetimes to JSON-ready values (times in RFC 3339 UTC)."""
-    if isinstance(value, BaseModel):
-        return to_json(value.model_dump())
-    if isinstance(value, datetime):
-        return rfc3339(value)
-    if isinstance(value, Mapping):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    return value
 
 
 # --- request and response ---------------------------------------------------------------------
@@ -294,6 +274,11 @@ class LazyApp:
     """The router of `module` (its `router` attribute), imported on the first request."""
 
     def __init__(self, module: str) -> None:
+        from shared.auth import assert_safe
+        from shared.config import get_settings
+
+        # At import time, so a misconfigured deployment fails to start instead of serving.
+        assert_safe(get_settings())
         self._module = module
         self._router: Router | None = None
 

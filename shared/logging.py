@@ -53,12 +53,24 @@ _SEVERITY = {
 }
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stdout` is now (test capture or a replaced stream included)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure(level: str = "INFO") -> None:
     """Send every log record to stdout as one JSON line; idempotent."""
     global _configured
     if _configured:
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(CloudLoggingFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

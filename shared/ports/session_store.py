@@ -55,17 +55,17 @@ class IdempotencyClaim:
 
 
 @dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class IdempotencyResult:
     """Written with the messages it describes, in their transaction."""
 
     claim: IdempotencyClaim
-    render: Callable[[Session, list[Message]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: dict[str, Any]
+    render: Callable[[Session, list[Message]], StoredResponse]
 
 
 SessionChange = dict[str, Any]
@@ -172,10 +172,13 @@ class SessionStore(ABC):
         """Flag the messages published; messages deleted meanwhile are skipped."""
 
     @abstractmethod
+    def add_outbox(self, items: Sequence[OutboxItem]) -> None:
+        """Write outbox items that belong to no other write (e.g. a user's erasure)."""
+
+    @abstractmethod
     def pending_outbox(self, older_than: datetime, limit: int) -> list[OutboxItem]:
         """Outbox items created before `older_than`, oldest first."""
 
     @abstractmethod
     def delete_outbox(self, event_ids: Sequence[str]) -> None:
         """Remove published outbox items (missing ones are fine)."""
-

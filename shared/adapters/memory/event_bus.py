@@ -1,0 +1,26 @@
+"""A fake publisher that records events and can be switched off to simulate an outage."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from shared.domain.errors import Unavailable
+from shared.domain.events import Event
+from shared.ports.event_bus import EventPublisher
+
+
+class MemoryEventPublisher(EventPublisher):
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.down = False
+        self._lock = threading.Lock()
+
+    def publish(self, events: Sequence[Event]) -> None:
+        with self._lock:
+            if self.down:
+                raise Unavailable("event bus is down", code="events_unavailable", published=[])
+            self.events.extend(events)
+
+    def of_type(self, event_type: str) -> list[Event]:
+        return [e for e in self.events if e.event_type == event_type]

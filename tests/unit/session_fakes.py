@@ -1,0 +1,45 @@
+"""Services wired to in-memory fakes, with a clock the test moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shared.adapters.memory.event_bus import MemoryEventPublisher
+from shared.adapters.memory.llm import MemoryLLM
+from shared.adapters.memory.session_store import MemorySessionStore
+from shared.bootstrap import Services
+from shared.config import Settings
+from shared.domain.models import Caller
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Fakes:
+    services: Services
+    store: MemorySessionStore
+    bus: MemoryEventPublisher
+    llm: MemoryLLM
+    clock: Clock
+
+
+def build(**settings: object) -> Fakes:
+    store, bus, llm, clock = MemorySessionStore(), MemoryEventPublisher(), MemoryLLM(), Clock()
+    config = Settings(auth_mode="dev", **settings)  # type: ignore[arg-type]
+    services = Services(config, store=store, events=bus, llm=llm, clock=clock)
+    return Fakes(services, store, bus, llm, clock)
+
+
+ALICE = Caller(tenant_id="t1", user_id="alice", auth_method="dev")
+BOB = Caller(tenant_id="t1", user_id="bob", auth_method="dev")
