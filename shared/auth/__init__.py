@@ -1,0 +1,142 @@
+"""Authentication: verified credentials -> `Caller`. Identity never comes from a request body.
+
+Accepted, in this order:
+- `X-API-Key: hsk_...` or `Authorization: Bearer hsk_...`: server-to-server keys, looked up by
+  hash, bound to a tenant and a service user.
+- `Authorization: Bearer <Firebase/Identity Platform ID token>` (`HS_AUTH_MODE=firebase`):
+  verified with Google's public keys; tenant from the `firebase.tenant` claim, else
+  `HS_DEFAULT_TENANT`.
+- `Authorization: Bearer dev:<tenant>:<user>` or `dev:<user>` (`HS_AUTH_MODE=dev`, local stack
+  only): refuses to run where `K_SERVICE` is set, i.e. on Cloud Run functions.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from shared.auth import api_keys
+from shared.config import Settings
+from shared.domain.errors import Unauthenticated, Unavailable
+from shared.domain.models import Caller
+from shared.ports.api_keys import ApiKeyRecord, ApiKeyStore
+
+_DEV_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+_KEY_CACHE_S = 60.0
+
+
+class DevAuthOnCloud(RuntimeError):
+    """Dev tokens would let anyone act as anyone: never on a deployed function."""
+
+
+def assert_safe(settings: Settings) -> None:
+    if settings.auth_mode == "dev" and settings.on_cloud:
+        raise DevAuthOnCloud(
+            "HS_AUTH_MODE=dev refuses to run on Cloud Functions (K_SERVICE is set); "
+            "use HS_AUTH_MODE=firebase"
+        )
+
+
+def dev_caller(token: str) -> Caller:
+    parts = token.split(":")
+    if parts[0] != "dev" or len(parts) not in (2, 3):
+        raise Unauthenticated(
+            "dev mode expects 'dev:<tenant>:<user>' or 'dev:<user>'", code="invalid_token"
+        )
+    tenant, user = (parts[1], parts[2]) if len(parts) == 3 else ("default", parts[1])
+    if not (_DEV_NAME.fullmatch(tenant) and _DEV_NAME.fullmatch(user)):
+        raise Unauthenticated(
+            "tenant and user may use letters, digits and _.@- (1-128)", code="invalid_token"
+        )
+    return Caller(tenant_id=tenant, user_id=user, auth_method="dev")
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, api_key_store: Callable[[], ApiKeyStore]) -> None:
+        assert_safe(settings)
+        self._settings = settings
+        self._api_key_store = api_key_store
+        self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
+        self._cache_lock = threading.Lock()
+        self._http: object | None = None
+
+    def authenticate(self, headers: Mapping[str, str]) -> Caller:
+        api_key = headers.get("X-API-Key")
+        if api_key:
+            return self._api_key(api_key.strip())
+        header = headers.get("Authorization")
+        if not header:
+            raise Unauthenticated("send 'Authorization: Bearer <token>'", code="unauthenticated")
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("Authorization must be 'Bearer <token>'", code="invalid_token")
+        if api_keys.looks_like_key(token):
+            return self._api_key(token)
+        if self._settings.auth_mode == "dev":
+            return dev_caller(token)
+        return self._firebase(token)
+
+    # --- API keys -------------------------------------------------------------------------------
+
+    def _api_key(self, key: str) -> Caller:
+        if not api_keys.looks_like_key(key):
+            raise Unauthenticated("not an API key", code="invalid_api_key")
+        key_hash = api_keys.hash_key(key, self._settings.api_key_pepper)
+        record = self._lookup(key_hash)
+        if record is None or record.disabled:
+            raise Unauthenticated("unknown or disabled API key", code="invalid_api_key")
+        return Caller(
+            tenant_id=record.tenant_id,
+            user_id=record.user_id,
+            roles=record.roles,
+            auth_method="api_key",
+        )
+
+    def _lookup(self, key_hash: str) -> ApiKeyRecord | None:
+        # A short cache keeps one Firestore read off most requests; a revoked key stops
+        # working within _KEY_CACHE_S.
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key_hash)
+        if hit is not None and now - hit[0] < _KEY_CACHE_S:
+            return hit[1]
+        record = self._api_key_store().get(key_hash)
+        with self._cache_lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key_hash] = (now, record)
+        return record
+
+    # --- Firebase / Identity Platform ------------------------------------------------------------
+
+    def _firebase(self, token: str) -> Caller:
+        import google.auth.exceptions
+        from google.auth.transport import requests as google_requests
+        from google.oauth2 import id_token
+
+        project = self._settings.firebase_project or self._settings.project
+        if self._http is None:
+            self._http = google_requests.Request()
+        try:
+            claims = id_token.verify_firebase_token(
+                token, self._http, audience=project, clock_skew_in_seconds=10
+            )
+        except google.auth.exceptions.TransportError as exc:
+            raise Unavailable("cannot fetch Google's token keys", code="auth_unavailable") from exc
+        except (ValueError, google.auth.exceptions.GoogleAuthError) as exc:
+            raise Unauthenticated(f"invalid ID token: {exc}", code="invalid_token") from exc
+        if claims.get("iss") != f"https://securetoken.google.com/{project}":
+            raise Unauthenticated("ID token of another project", code="invalid_token")
+        user = claims.get("sub")
+        if not isinstance(user, str) or not user:
+            raise Unauthenticated("ID token without a subject", code="invalid_token")
+        firebase = claims.get("firebase")
+        tenant = firebase.get("tenant") if isinstance(firebase, dict) else None
+        return Caller(
+            tenant_id=tenant or self._settings.default_tenant,
+            user_id=user,
+            auth_method="firebase",
+        )
