@@ -1,0 +1,16 @@
+"""Cloud Function `chat` (HTTP): `POST /v1/chat`, see shared/api/chat.py.
+
+Only functions_framework and shared.http load at import; the routes, services and Google
+clients load on the first request (cold start).
+"""
+
+import functions_framework
+
+from shared.http import LazyApp
+
+_app = LazyApp("shared.api.chat")
+
+
+@functions_framework.http
+def chat(request):
+    return _app(request)
