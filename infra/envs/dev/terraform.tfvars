@@ -1,0 +1,11 @@
+# dev: cheapest settings; data may be thrown away. project_id is passed at plan time.
+vector_min_replicas       = 1
+vector_max_replicas       = 1
+partition_expiration_days = 30
+session_retention_days    = 30
+deletion_protection       = false
+log_level                 = "DEBUG"
+
+function_overrides = {
+  chat = { max_instances = 5 }
+}

@@ -1,0 +1,14 @@
+# prod: an SLA for Vector Search (2 replicas), data kept, warm chat instances.
+vector_min_replicas       = 2
+vector_max_replicas       = 4
+partition_expiration_days = null
+session_retention_days    = null
+deletion_protection       = true
+log_level                 = "INFO"
+
+function_overrides = {
+  chat     = { min_instances = 1, max_instances = 50 }
+  sessions = { min_instances = 1, max_instances = 50 }
+  search   = { max_instances = 20 }
+  ingest   = { max_instances = 20 }
+}

@@ -1,0 +1,324 @@
+# The whole system for one environment: the composition root every env folder calls once.
+# Resource names follow `hs-<env>-<name>` (`hs_<env>` where only underscores are allowed), the
+# same pattern as the local defaults in shared/config.py (hs-local-messages, hs_local, ...);
+# tests/infra checks the two agree.
+
+locals {
+  prefix = "hs-${var.env}"
+
+  # Keyed by the Settings field that reads each name (shared/config.py).
+  names = {
+    messages_topic           = "${local.prefix}-messages"
+    dead_letter_topic        = "${local.prefix}-messages-dead-letter"
+    dead_letter_subscription = "${local.prefix}-messages-dead-letter"
+    ingest_subscription      = "${local.prefix}-ingest"
+    bigquery_dataset         = "hs_${var.env}"
+    vector_deployed_index_id = "hs_${var.env}_messages"
+  }
+
+  labels = merge(var.labels, { app = "hybrid-sessions", env = var.env })
+
+  # Every environment variable Terraform sets; each is a field of shared/config.py Settings.
+  env_values = {
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    HS_ENV                      = var.env
+    HS_REGION                   = var.region
+    HS_LOG_LEVEL                = var.log_level
+    HS_AUTH_MODE                = "firebase"
+    HS_FIREBASE_PROJECT         = coalesce(var.firebase_project, var.project_id)
+    HS_FIRESTORE_DATABASE       = module.firestore.database_id
+    HS_MESSAGES_TOPIC           = module.pubsub.messages_topic
+    HS_BIGQUERY_DATASET         = module.bigquery.dataset_id
+    HS_BIGQUERY_LOCATION        = module.bigquery.location
+    HS_VERTEX_LOCATION          = var.vertex_location
+    HS_LLM_PROVIDER             = var.llm_provider
+    HS_LLM_MODEL                = var.llm_model
+    HS_LLM_TIMEOUT_S            = tostring(var.llm_timeout_s)
+    HS_EMBEDDING_MODEL          = var.embedding_model
+    HS_EMBEDDING_DIMENSIONS     = tostring(var.embedding_dimensions)
+    HS_VECTOR_INDEX             = module.vector_search.index_id
+    HS_VECTOR_INDEX_ENDPOINT    = module.vector_search.index_endpoint_id
+    HS_VECTOR_DEPLOYED_INDEX_ID = module.vector_search.deployed_index_id
+    HS_VECTOR_PUBLIC_ENDPOINT   = module.vector_search.public_endpoint_domain
+  }
+
+  # Set only when configured (an OpenAI-compatible endpoint instead of Vertex AI).
+  optional_env_values = var.openai_base_url == null ? {} : { HS_OPENAI_BASE_URL = var.openai_base_url }
+
+  # What each function reads; a function gets nothing it does not use.
+  function_env_names = {
+    chat = [
+      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
+      "HS_FIRESTORE_DATABASE", "HS_MESSAGES_TOPIC", "HS_VERTEX_LOCATION", "HS_LLM_PROVIDER", "HS_LLM_MODEL",
+      "HS_LLM_TIMEOUT_S",
+    ]
+    sessions = [
+      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
+      "HS_FIRESTORE_DATABASE", "HS_MESSAGES_TOPIC",
+    ]
+    search = [
+      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
+      "HS_FIRESTORE_DATABASE", "HS_BIGQUERY_DATASET", "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION",
+      "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS", "HS_VECTOR_INDEX_ENDPOINT",
+      "HS_VECTOR_DEPLOYED_INDEX_ID", "HS_VECTOR_PUBLIC_ENDPOINT",
+    ]
+    ingest = [
+      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_BIGQUERY_DATASET",
+      "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION", "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS",
+      "HS_VECTOR_INDEX",
+    ]
+    reconciler = [
+      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_FIRESTORE_DATABASE",
+      "HS_MESSAGES_TOPIC",
+    ]
+  }
+
+  # Runtime settings per function; var.function_overrides changes any of them per environment.
+  function_defaults = {
+    chat = {
+      description      = "POST /v1/chat: a turn with the LLM, stored and published."
+      trigger          = "http"
+      ingress          = "ALLOW_ALL"
+      memory           = "512M"
+      cpu              = "1"
+      timeout_seconds  = 300
+      concurrency      = 8
+      deadline_seconds = 300
+    }
+    sessions = {
+      description      = "Session and message lookup and management."
+      trigger          = "http"
+      ingress          = "ALLOW_ALL"
+      memory           = "512M"
+      cpu              = "1"
+      timeout_seconds  = 60
+      concurrency      = 16
+      deadline_seconds = 60
+    }
+    search = {
+      description      = "Semantic search, similar conversations, analytics."
+      trigger          = "http"
+      ingress          = "ALLOW_ALL"
+      memory           = "1Gi"
+      cpu              = "1"
+      timeout_seconds  = 120
+      concurrency      = 8
+      deadline_seconds = 120
+    }
+    # Not behind the gateway: Pub/Sub (push or Eventarc) is its only caller, an internal one.
+    ingest = {
+      description     = "Message events into BigQuery and Vector Search (Pub/Sub, retried)."
+      trigger         = var.ingest_delivery == "eventarc" ? "eventarc_pubsub" : "http"
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      memory          = "512M"
+      cpu             = "1"
+      timeout_seconds = 120
+      concurrency     = 4
+    }
+    # Not behind the gateway: Cloud Scheduler is its only caller, an internal one.
+    reconciler = {
+      description     = "Republishes messages stored while Pub/Sub was unavailable (Cloud Scheduler)."
+      trigger         = "http"
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      memory          = "512M"
+      cpu             = "1"
+      timeout_seconds = 300
+      concurrency     = 1
+    }
+  }
+
+  functions = {
+    for fn in var.functions : fn => merge(
+      local.function_defaults[fn],
+      { min_instances = 0, max_instances = 10 },
+      # Attributes an override leaves out arrive as null and must not erase the defaults.
+      { for k, v in try(var.function_overrides[fn], {}) : k => v if v != null },
+    )
+  }
+
+  # The HTTP functions behind the gateway; ingest and reconciler are never exposed there.
+  public_functions = [for fn in var.functions : fn if contains(["chat", "sessions", "search"], fn)]
+
+  ttl_fields = var.session_retention_days == null ? [] : [
+    { collection = "sessions", field = "expires_at" },
+    { collection = "messages", field = "expires_at" },
+  ]
+}
+
+module "project_services" {
+  source = "../project_services"
+
+  project_id = var.project_id
+  services = [
+    "aiplatform.googleapis.com",
+    "apigateway.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "bigquery.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "eventarc.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "servicecontrol.googleapis.com",
+    "servicemanagement.googleapis.com",
+    "storage.googleapis.com",
+  ]
+}
+
+module "firestore" {
+  source = "../firestore"
+
+  project_id             = var.project_id
+  location_id            = var.firestore_location
+  database_id            = var.firestore_database
+  indexes_file           = "${path.module}/../../firestore.indexes.json"
+  ttl_fields             = local.ttl_fields
+  point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
+
+  depends_on = [module.project_services]
+}
+
+module "pubsub" {
+  source = "../pubsub"
+
+  project_id                 = var.project_id
+  messages_topic             = local.names.messages_topic
+  dead_letter_topic          = local.names.dead_letter_topic
+  dead_letter_subscription   = local.names.dead_letter_subscription
+  ingest_subscription        = local.names.ingest_subscription
+  message_retention_duration = var.message_retention_duration
+  max_delivery_attempts      = var.max_delivery_attempts
+  create_push_subscription   = var.ingest_delivery == "pubsub_push" && contains(var.functions, "ingest")
+  push_endpoint              = try(module.functions.urls["ingest"], null)
+  push_service_account_email = module.iam.push_service_account
+  ack_deadline_seconds       = min(600, max(10, try(local.functions["ingest"].timeout_seconds, 120)))
+  labels                     = local.labels
+
+  depends_on = [module.project_services]
+}
+
+module "bigquery" {
+  source = "../bigquery"
+
+  project_id                = var.project_id
+  dataset_id                = local.names.bigquery_dataset
+  location                  = var.bigquery_location
+  definitions_dir           = "${path.module}/../../bigquery"
+  partition_expiration_days = var.partition_expiration_days
+  require_partition_filter  = var.require_partition_filter
+  deletion_protection       = var.deletion_protection
+  labels                    = local.labels
+
+  depends_on = [module.project_services]
+}
+
+module "vector_search" {
+  source = "../vector_search"
+
+  project_id            = var.project_id
+  region                = var.vertex_location
+  name_prefix           = local.prefix
+  embedding_model       = var.embedding_model
+  dimensions            = var.embedding_dimensions
+  distance_measure_type = var.distance_measure_type
+  deployed_index_id     = local.names.vector_deployed_index_id
+  shard_size            = var.vector_shard_size
+  machine_type          = var.vector_machine_type
+  min_replica_count     = var.vector_min_replicas
+  max_replica_count     = var.vector_max_replicas
+  labels                = local.labels
+
+  depends_on = [module.project_services]
+}
+
+module "iam" {
+  source = "../iam"
+
+  project_id     = var.project_id
+  name_prefix    = local.prefix
+  functions      = var.functions
+  messages_topic = module.pubsub.messages_topic
+  dataset_id     = module.bigquery.dataset_id
+  secrets        = var.secrets
+
+  depends_on = [module.project_services]
+}
+
+module "functions" {
+  source = "../functions"
+
+  project_id                    = var.project_id
+  region                        = var.region
+  name_prefix                   = local.prefix
+  source_dir                    = var.source_dir
+  build_service_account         = module.iam.build_service_account
+  pubsub_topic_id               = module.pubsub.messages_topic_id
+  event_trigger_service_account = module.iam.push_service_account
+  labels                        = local.labels
+
+  functions = {
+    for fn, s in local.functions : fn => {
+      description           = s.description
+      trigger               = s.trigger
+      memory                = s.memory
+      cpu                   = s.cpu
+      timeout_seconds       = s.timeout_seconds
+      min_instances         = s.min_instances
+      max_instances         = s.max_instances
+      concurrency           = s.concurrency
+      ingress               = s.ingress
+      service_account_email = module.iam.function_service_accounts[fn]
+      env = merge(
+        { for name in local.function_env_names[fn] : name => local.env_values[name] },
+        fn == "chat" ? local.optional_env_values : {},
+      )
+      secrets = {
+        for env_name, sec in var.secrets : env_name => { secret = sec.secret, version = sec.version }
+        if contains(sec.functions, fn)
+      }
+    }
+  }
+
+  # Each caller identity may invoke exactly the functions it calls.
+  invokers = merge(
+    { for fn in local.public_functions : fn => ["serviceAccount:${module.iam.gateway_service_account}"] },
+    contains(var.functions, "ingest") ? { ingest = ["serviceAccount:${module.iam.push_service_account}"] } : {},
+    contains(var.functions, "reconciler") ? { reconciler = ["serviceAccount:${module.iam.scheduler_service_account}"] } : {},
+  )
+}
+
+module "gateway" {
+  source = "../gateway"
+
+  project_id              = var.project_id
+  region                  = var.gateway_region
+  name_prefix             = local.prefix
+  openapi_file            = "${path.module}/../../api/openapi.yaml"
+  gateway_service_account = module.iam.gateway_service_account
+  labels                  = local.labels
+
+  backends = {
+    for fn in local.public_functions : fn => {
+      url              = module.functions.urls[fn]
+      deadline_seconds = local.functions[fn].deadline_seconds
+    }
+  }
+}
+
+module "scheduler" {
+  source = "../scheduler"
+  count  = contains(var.functions, "reconciler") ? 1 : 0
+
+  project_id            = var.project_id
+  region                = var.region
+  name_prefix           = local.prefix
+  schedule              = var.reconcile_schedule
+  reconciler_url        = module.functions.urls["reconciler"]
+  service_account_email = module.iam.scheduler_service_account
+}

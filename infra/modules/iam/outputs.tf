@@ -1,0 +1,29 @@
+output "function_service_accounts" {
+  description = "Runtime service account email per function."
+  value       = { for fn, sa in google_service_account.function : fn => sa.email }
+}
+
+output "gateway_service_account" {
+  description = "Email of the account API Gateway signs backend OIDC tokens with."
+  value       = google_service_account.gateway.email
+}
+
+output "scheduler_service_account" {
+  description = "Email of the Cloud Scheduler job's identity."
+  value       = google_service_account.scheduler.email
+}
+
+output "push_service_account" {
+  description = "Email of the identity that delivers Pub/Sub events to ingest."
+  value       = google_service_account.push.email
+}
+
+output "build_service_account" {
+  description = "Full resource name of the account that builds the functions."
+  value       = google_service_account.build.id
+}
+
+output "custom_roles" {
+  description = "Custom role names keyed by short name (model_caller, vector_reader, vector_writer)."
+  value       = { for k, r in google_project_iam_custom_role.this : k => r.name }
+}
