@@ -19,7 +19,7 @@ from emulators.vertex.errors import ApiError
 from emulators.vertex.server import Server
 
 
-def _index_flag(value: str) -> dict[str, Any]:
+def parse_index_flag(value: str) -> dict[str, Any]:
     name, sep, spec = value.partition("=")
     parts = spec.split(",") if sep else []
     if not name or not parts or not parts[0].isdigit() or len(parts) > 4:
@@ -30,7 +30,7 @@ def _index_flag(value: str) -> dict[str, Any]:
     return {"name": name, "dimensions": int(parts[0]), **dict(zip(keys, parts[1:], strict=False))}
 
 
-def _deploy_flag(value: str) -> tuple[str, str, str]:
+def parse_deploy_flag(value: str) -> tuple[str, str, str]:
     parts = value.split(",")
     if len(parts) != 3 or not all(parts):
         raise argparse.ArgumentTypeError("expected ENDPOINT_NAME,DEPLOYED_INDEX_ID,INDEX_NAME")
@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8095)
     parser.add_argument("--config", type=Path, help="JSON file with indexes and indexEndpoints")
-    parser.add_argument("--index", type=_index_flag, action="append", default=[])
-    parser.add_argument("--deploy", type=_deploy_flag, action="append", default=[])
+    parser.add_argument("--index", type=parse_index_flag, action="append", default=[])
+    parser.add_argument("--deploy", type=parse_deploy_flag, action="append", default=[])
     parser.add_argument(
         "--no-preload", action="store_true", help="load the embedding model on first use"
     )
