@@ -6,9 +6,11 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins versions that clash with the project's lock, so it lives in its own venv.
+CHECKOV := $(TOOLS)/checkov/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test test-fast lint fmt bench bench-quick lock requirements package clean
+.PHONY: setup checkov run test test-fast lint fmt bench bench-quick lock requirements package clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,10 +22,17 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 setup: $(VENV)/.synced
 
+$(CHECKOV): $(UV) infra/checkov/requirements.txt
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS)/checkov
+	$(UV) pip install --quiet --python $(TOOLS)/checkov/bin/python --require-hashes -r infra/checkov/requirements.txt
+	touch $@
+
+checkov: $(CHECKOV)
+
 run: setup
 	$(PY) -m emulators $(ARGS)
 
-test: setup
+test: setup $(CHECKOV)
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -46,6 +55,10 @@ bench-quick: setup
 
 lock: $(UV)
 	$(UV) lock
+
+# One reproducible source archive per function for Terraform (build/functions/<name>.zip).
+package: setup
+	$(PY) infra/package.py --out build/functions
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build dist .pytest_cache

@@ -4,6 +4,7 @@ vector_max_replicas       = 1
 partition_expiration_days = 30
 session_retention_days    = 30
 deletion_protection       = false
+api_key_pepper_secret     = "hs-dev-api-key-pepper"
 log_level                 = "DEBUG"
 
 function_overrides = {

@@ -4,6 +4,7 @@ vector_max_replicas       = 4
 partition_expiration_days = null
 session_retention_days    = null
 deletion_protection       = true
+api_key_pepper_secret     = "hs-prod-api-key-pepper"
 log_level                 = "INFO"
 
 function_overrides = {

@@ -37,15 +37,14 @@ variable "bigquery_location" {
 }
 
 variable "function_overrides" {
-  description = "Per-function runtime settings (memory, cpu, timeout_seconds, min/max_instances, concurrency, deadline_seconds)."
+  description = "Per-function runtime settings (memory, cpu, timeout_seconds, min/max_instances, concurrency)."
   type = map(object({
-    memory           = optional(string)
-    cpu              = optional(string)
-    timeout_seconds  = optional(number)
-    min_instances    = optional(number)
-    max_instances    = optional(number)
-    concurrency      = optional(number)
-    deadline_seconds = optional(number)
+    memory          = optional(string)
+    cpu             = optional(string)
+    timeout_seconds = optional(number)
+    min_instances   = optional(number)
+    max_instances   = optional(number)
+    concurrency     = optional(number)
   }))
   default = {}
 }
@@ -106,6 +105,12 @@ variable "secrets" {
     functions = list(string)
   }))
   default = {}
+}
+
+variable "api_key_pepper_secret" {
+  description = "Secret id of the API key pepper (HS_API_KEY_PEPPER); null = no pepper."
+  type        = string
+  default     = null
 }
 
 variable "firebase_project" {

@@ -2,22 +2,6 @@
 # and the deduplicated views analysts and the search function query. Tables and views come from
 # infra/bigquery/, the same files the local stack provisions the BigQuery emulator from.
 
-locals {
-  table_specs = jsondecode(file("${var.definitions_dir}/tables.json")).tables
-
-  # View SQL keeps `${project}` and `${dataset}` placeholders so the same file serves every
-  # environment and the emulator.
-  views = {
-    for f in fileset("${var.definitions_dir}/views", "*.sql") :
-    trimsuffix(f, ".sql") => templatefile("${var.definitions_dir}/views/${f}", {
-      project = var.project_id
-      dataset = var.dataset_id
-    })
-  }
-
-  partition_expiration_ms = var.partition_expiration_days == null ? null : var.partition_expiration_days * 86400000
-}
-
 resource "google_bigquery_dataset" "this" {
   #checkov:skip=CKV_GCP_81:Google-managed encryption is the default; CMEK is optional (kms_key_name) and not required by the data classification of this product.
   project                    = var.project_id

@@ -1,70 +1,9 @@
-# The public entry: API Gateway serving the repo's OpenAPI description. Each operation names its
-# function with `x-hs-function`; this module adds the Google backend extension that routes it to
-# that function's URL with an OIDC token signed by the gateway's own service account (the only
-# invoker of the HTTP functions). The OpenAPI file stays free of environment-specific values.
-
-locals {
-  spec         = yamldecode(file(var.openapi_file))
-  is_openapi_3 = can(local.spec.openapi)
-  http_methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
-
-  # OpenAPI 2.0: x-google-backend is an object on each operation.
-  v2_backends = {
-    for name, b in var.backends : name => {
-      address          = b.url
-      jwt_audience     = b.url
-      path_translation = "APPEND_PATH_TO_ADDRESS"
-      deadline         = b.deadline_seconds
-    }
-  }
-
-  # OpenAPI 3.x: backends are declared once at the root, operations refer to them by name.
-  v3_backends = {
-    for name, b in var.backends : name => {
-      address         = b.url
-      jwtAudience     = b.url
-      pathTranslation = "APPEND_PATH_TO_ADDRESS"
-      deadline        = b.deadline_seconds
-    }
-  }
-
-  # Non-operation keys of a path item (parameters, summary, ...) pass through unchanged.
-  passthrough = {
-    for path, item in local.spec.paths : path => {
-      for key, value in item : key => value if !contains(local.http_methods, key)
-    }
-  }
-  operations = {
-    for path, item in local.spec.paths : path => {
-      for key, op in item : key => op if contains(local.http_methods, key)
-    }
-  }
-
-  paths_v2 = {
-    for path, ops in local.operations : path => merge(local.passthrough[path], {
-      for key, op in ops : key => merge(op, {
-        "x-google-backend" = lookup(local.v2_backends, try(op["x-hs-function"], ""), null)
-      })
-    })
-  }
-  paths_v3 = {
-    for path, ops in local.operations : path => merge(local.passthrough[path], {
-      for key, op in ops : key => merge(op, { "x-google-backend" = try(op["x-hs-function"], "") })
-    })
-  }
-
-  # Each variant is encoded on its own: the two documents have different shapes.
-  document = (local.is_openapi_3
-    ? yamlencode(merge(local.spec, { paths = local.paths_v3, "x-google-api-management" = { backends = local.v3_backends } }))
-    : yamlencode(merge(local.spec, { paths = local.paths_v2 }))
-  )
-
-  operations_without_backend = flatten([
-    for path, ops in local.operations : [
-      for key, op in ops : "${upper(key)} ${path}" if !contains(keys(var.backends), try(op["x-hs-function"], ""))
-    ]
-  ])
-}
+# The public entry: API Gateway serving the repo's OpenAPI description (infra/api/openapi.yaml).
+# The file already routes each operation (`x-google-backend: <name>`, equal to its
+# `x-hs-function`) to a backend declared under `x-google-api-management.backends`, whose address
+# and JWT audience are `${<name>_url}` placeholders. This module fills them with the functions'
+# URLs; the gateway then calls each function with an OIDC token signed by its own service account,
+# the only invoker of those functions.
 
 resource "google_api_gateway_api" "this" {
   provider = google-beta
@@ -103,8 +42,13 @@ resource "google_api_gateway_api_config" "this" {
     create_before_destroy = true
 
     precondition {
-      condition     = length(local.operations_without_backend) == 0
-      error_message = "These operations lack an x-hs-function naming a deployed function: ${join(", ", local.operations_without_backend)}."
+      condition     = length(local.unresolved) == 0
+      error_message = "The OpenAPI file refers to undeployed backends: ${join(", ", local.unresolved)}."
+    }
+
+    precondition {
+      condition     = length(local.misrouted_operations) == 0
+      error_message = "Each operation needs x-hs-function naming a deployed function, x-google-backend equal to it, and that backend declared under x-google-api-management: ${join(", ", local.misrouted_operations)}."
     }
   }
 }

@@ -14,20 +14,17 @@ variable "name_prefix" {
 }
 
 variable "openapi_file" {
-  description = "Path of the OpenAPI description; every operation carries x-hs-function: <function>."
+  description = "Path of the OpenAPI 3 description: operations carry x-hs-function and x-google-backend, backend addresses are <name>_url placeholders."
   type        = string
 }
 
-variable "backends" {
-  description = "Function URL and backend deadline per function name referenced by x-hs-function."
-  type = map(object({
-    url              = string
-    deadline_seconds = optional(number, 30)
-  }))
+variable "backend_urls" {
+  description = "URL of each function an operation may name with x-hs-function; fills the file's <name>_url placeholders."
+  type        = map(string)
 
   validation {
-    condition     = alltrue([for b in values(var.backends) : b.deadline_seconds > 0 && b.deadline_seconds <= 3600])
-    error_message = "deadline_seconds must be between 1 and 3600."
+    condition     = alltrue([for name, url in var.backend_urls : can(regex("^[a-z0-9]+$", name))])
+    error_message = "backend_urls keys must be lowercase letters and digits (function folder names)."
   }
 }
 

@@ -4,20 +4,6 @@
 # tests/infra checks the two agree.
 
 locals {
-  prefix = "hs-${var.env}"
-
-  # Keyed by the Settings field that reads each name (shared/config.py).
-  names = {
-    messages_topic           = "${local.prefix}-messages"
-    dead_letter_topic        = "${local.prefix}-messages-dead-letter"
-    dead_letter_subscription = "${local.prefix}-messages-dead-letter"
-    ingest_subscription      = "${local.prefix}-ingest"
-    bigquery_dataset         = "hs_${var.env}"
-    vector_deployed_index_id = "hs_${var.env}_messages"
-  }
-
-  labels = merge(var.labels, { app = "hybrid-sessions", env = var.env })
-
   # Every environment variable Terraform sets; each is a field of shared/config.py Settings.
   env_values = {
     GOOGLE_CLOUD_PROJECT        = var.project_id
@@ -44,105 +30,6 @@ locals {
 
   # Set only when configured (an OpenAI-compatible endpoint instead of Vertex AI).
   optional_env_values = var.openai_base_url == null ? {} : { HS_OPENAI_BASE_URL = var.openai_base_url }
-
-  # What each function reads; a function gets nothing it does not use.
-  function_env_names = {
-    chat = [
-      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
-      "HS_FIRESTORE_DATABASE", "HS_MESSAGES_TOPIC", "HS_VERTEX_LOCATION", "HS_LLM_PROVIDER", "HS_LLM_MODEL",
-      "HS_LLM_TIMEOUT_S",
-    ]
-    sessions = [
-      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
-      "HS_FIRESTORE_DATABASE", "HS_MESSAGES_TOPIC",
-    ]
-    search = [
-      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
-      "HS_FIRESTORE_DATABASE", "HS_BIGQUERY_DATASET", "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION",
-      "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS", "HS_VECTOR_INDEX_ENDPOINT",
-      "HS_VECTOR_DEPLOYED_INDEX_ID", "HS_VECTOR_PUBLIC_ENDPOINT",
-    ]
-    ingest = [
-      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_BIGQUERY_DATASET",
-      "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION", "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS",
-      "HS_VECTOR_INDEX",
-    ]
-    reconciler = [
-      "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_FIRESTORE_DATABASE",
-      "HS_MESSAGES_TOPIC",
-    ]
-  }
-
-  # Runtime settings per function; var.function_overrides changes any of them per environment.
-  function_defaults = {
-    chat = {
-      description      = "POST /v1/chat: a turn with the LLM, stored and published."
-      trigger          = "http"
-      ingress          = "ALLOW_ALL"
-      memory           = "512M"
-      cpu              = "1"
-      timeout_seconds  = 300
-      concurrency      = 8
-      deadline_seconds = 300
-    }
-    sessions = {
-      description      = "Session and message lookup and management."
-      trigger          = "http"
-      ingress          = "ALLOW_ALL"
-      memory           = "512M"
-      cpu              = "1"
-      timeout_seconds  = 60
-      concurrency      = 16
-      deadline_seconds = 60
-    }
-    search = {
-      description      = "Semantic search, similar conversations, analytics."
-      trigger          = "http"
-      ingress          = "ALLOW_ALL"
-      memory           = "1Gi"
-      cpu              = "1"
-      timeout_seconds  = 120
-      concurrency      = 8
-      deadline_seconds = 120
-    }
-    # Not behind the gateway: Pub/Sub (push or Eventarc) is its only caller, an internal one.
-    ingest = {
-      description     = "Message events into BigQuery and Vector Search (Pub/Sub, retried)."
-      trigger         = var.ingest_delivery == "eventarc" ? "eventarc_pubsub" : "http"
-      ingress         = "ALLOW_INTERNAL_ONLY"
-      memory          = "512M"
-      cpu             = "1"
-      timeout_seconds = 120
-      concurrency     = 4
-    }
-    # Not behind the gateway: Cloud Scheduler is its only caller, an internal one.
-    reconciler = {
-      description     = "Republishes messages stored while Pub/Sub was unavailable (Cloud Scheduler)."
-      trigger         = "http"
-      ingress         = "ALLOW_INTERNAL_ONLY"
-      memory          = "512M"
-      cpu             = "1"
-      timeout_seconds = 300
-      concurrency     = 1
-    }
-  }
-
-  functions = {
-    for fn in var.functions : fn => merge(
-      local.function_defaults[fn],
-      { min_instances = 0, max_instances = 10 },
-      # Attributes an override leaves out arrive as null and must not erase the defaults.
-      { for k, v in try(var.function_overrides[fn], {}) : k => v if v != null },
-    )
-  }
-
-  # The HTTP functions behind the gateway; ingest and reconciler are never exposed there.
-  public_functions = [for fn in var.functions : fn if contains(["chat", "sessions", "search"], fn)]
-
-  ttl_fields = var.session_retention_days == null ? [] : [
-    { collection = "sessions", field = "expires_at" },
-    { collection = "messages", field = "expires_at" },
-  ]
 }
 
 module "project_services" {
@@ -245,7 +132,7 @@ module "iam" {
   functions      = var.functions
   messages_topic = module.pubsub.messages_topic
   dataset_id     = module.bigquery.dataset_id
-  secrets        = var.secrets
+  secrets        = local.secrets
 
   depends_on = [module.project_services]
 }
@@ -279,7 +166,7 @@ module "functions" {
         fn == "chat" ? local.optional_env_values : {},
       )
       secrets = {
-        for env_name, sec in var.secrets : env_name => { secret = sec.secret, version = sec.version }
+        for env_name, sec in local.secrets : env_name => { secret = sec.secret, version = sec.version }
         if contains(sec.functions, fn)
       }
     }
@@ -303,12 +190,8 @@ module "gateway" {
   gateway_service_account = module.iam.gateway_service_account
   labels                  = local.labels
 
-  backends = {
-    for fn in local.public_functions : fn => {
-      url              = module.functions.urls[fn]
-      deadline_seconds = local.functions[fn].deadline_seconds
-    }
-  }
+  # Backend deadlines are in the OpenAPI file, next to the routes they apply to.
+  backend_urls = { for fn in local.public_functions : fn => module.functions.urls[fn] }
 }
 
 module "scheduler" {

@@ -66,15 +66,14 @@ variable "functions" {
 }
 
 variable "function_overrides" {
-  description = "Per-function runtime settings that replace the defaults in main.tf (memory, cpu, timeout_seconds, min/max_instances, concurrency, deadline_seconds)."
+  description = "Per-function runtime settings that replace the defaults in main.tf (memory, cpu, timeout_seconds, min/max_instances, concurrency)."
   type = map(object({
-    memory           = optional(string)
-    cpu              = optional(string)
-    timeout_seconds  = optional(number)
-    min_instances    = optional(number)
-    max_instances    = optional(number)
-    concurrency      = optional(number)
-    deadline_seconds = optional(number)
+    memory          = optional(string)
+    cpu             = optional(string)
+    timeout_seconds = optional(number)
+    min_instances   = optional(number)
+    max_instances   = optional(number)
+    concurrency     = optional(number)
   }))
   default = {}
 }
@@ -174,6 +173,12 @@ variable "secrets" {
     functions = list(string)
   }))
   default = {}
+}
+
+variable "api_key_pepper_secret" {
+  description = "Secret Manager secret id holding the API key pepper (HS_API_KEY_PEPPER) for chat, sessions and search; null = keys hashed without a pepper."
+  type        = string
+  default     = null
 }
 
 variable "firebase_project" {

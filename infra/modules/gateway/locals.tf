@@ -1,0 +1,54 @@
+# Rendering of the OpenAPI file for API Gateway. Only variables and files are read here, so
+# tests/infra evaluates these locals with Terraform itself, offline.
+
+locals {
+  raw = file(var.openapi_file)
+
+  # Placeholders are replaced textually rather than with templatefile(): the file's comments may
+  # mention `${...}` themselves, and an unknown name must stay visible to the precondition below.
+  chunks = split("$${", local.raw)
+  rendered = join("", concat([local.chunks[0]], [
+    for c in slice(local.chunks, 1, length(local.chunks)) : (
+      can(regex("^([a-z0-9]+)_url}", c)) && contains(keys(var.backend_urls), try(regex("^([a-z0-9]+)_url}", c)[0], ""))
+      ? "${var.backend_urls[regex("^([a-z0-9]+)_url}", c)[0]]}${substr(c, length(regex("^([a-z0-9]+)_url}", c)[0]) + 5, -1)}"
+      : "$${${c}"
+    )
+  ]))
+  unresolved = [for c in slice(local.chunks, 1, length(local.chunks)) : regex("^([a-z0-9]+)_url}", c)[0] if can(regex("^([a-z0-9]+)_url}", c)) && !contains(keys(var.backend_urls), try(regex("^([a-z0-9]+)_url}", c)[0], ""))]
+
+  spec         = yamldecode(local.rendered)
+  http_methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+
+  # `security` and `components.securitySchemes` describe the credentials the functions verify
+  # themselves (Firebase ID tokens, API keys); left in, the gateway would try to enforce schemes
+  # it does not support. `servers` names the local stack. None of them reach the gateway.
+  passthrough = {
+    for path, item in local.spec.paths : path => {
+      for key, value in item : key => value if !contains(local.http_methods, key)
+    }
+  }
+  paths = {
+    for path, item in local.spec.paths : path => merge(local.passthrough[path], {
+      for key, op in item : key => { for k, v in op : k => v if k != "security" }
+      if contains(local.http_methods, key)
+    })
+  }
+  components = { for k, v in try(local.spec.components, {}) : k => v if k != "securitySchemes" }
+  document = yamlencode(merge(
+    { for k, v in local.spec : k => v if !contains(["security", "servers", "components"], k) },
+    { paths = local.paths },
+    length(local.components) == 0 ? {} : { components = local.components },
+  ))
+
+  backends_declared = keys(try(local.spec["x-google-api-management"].backends, {}))
+  misrouted_operations = flatten([
+    for path, item in local.spec.paths : [
+      for key, op in item : "${upper(key)} ${path}"
+      if contains(local.http_methods, key) && (
+        !contains(keys(var.backend_urls), try(op["x-hs-function"], "")) ||
+        try(op["x-google-backend"], "") != try(op["x-hs-function"], "") ||
+        !contains(local.backends_declared, try(op["x-google-backend"], ""))
+      )
+    ]
+  ])
+}
