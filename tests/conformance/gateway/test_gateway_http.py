@@ -191,7 +191,8 @@ def test_function_down_is_502(stack: Stack) -> None:
     assert answer.json()["error"]["code"] == "bad_gateway"
 
 
-def test_sigterm_stops_the_gateway() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_gateway(signum: signal.Signals) -> None:
     port = free_port()
     proc = subprocess.Popen(
         python_module("emulators.gateway", "--port", str(port), "--quiet"),
@@ -207,7 +208,7 @@ def test_sigterm_stops_the_gateway() -> None:
         answer = requests.get(f"http://127.0.0.1:{port}/v1/status", timeout=10)
         assert answer.status_code == 503  # no backend configured for search
         assert json.loads(answer.content)["error"]["code"] == "unavailable"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         assert proc.wait(timeout=10) == 0
         assert not port_open("127.0.0.1", port)
     finally:
