@@ -140,7 +140,7 @@ class IndexConfig:
         order_fields = {f for f, _ in orders}
         eq: dict[Path, str] = {}
         for t in conj:
-            if t.field in order_fields or t.kind == "ineq":
+            if t.field in order_fields or t.kind == "ineq" or t.field == NAME_PATH:
                 continue
             eq[t.field] = CONTAINS if t.kind == "contains" else "EQ"
         fields = set(eq) | order_fields
@@ -230,7 +230,7 @@ class IndexConfig:
         order_fields = {f for f, _ in orders}
         fields: list[dict[str, Any]] = []
         for t in sorted(conj, key=lambda t: t.field):
-            if t.field in order_fields or t.kind == "ineq":
+            if t.field in order_fields or t.kind == "ineq" or t.field == NAME_PATH:
                 continue
             if any(f["fieldPath"] == canonical_field_path(t.field) for f in fields):
                 continue

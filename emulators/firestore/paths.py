@@ -15,6 +15,7 @@ Path = tuple[str, ...]
 _DB_RE = re.compile(r"^projects/([^/]+)/databases/([^/]+)$")
 _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 _RESERVED_ID = re.compile(r"^__.*__$")
+_NUMERIC_ID = re.compile(r"^__id-?[0-9]+__$")  # Datastore-style numeric ids stay legal
 MAX_NAME_BYTES = 6 * 1024
 MAX_ID_BYTES = 1500
 
@@ -47,7 +48,7 @@ def _check_segment(seg: str, name: str) -> None:
         raise invalid(f'Invalid resource name "{name}": path segments must not be empty.')
     if seg in (".", ".."):
         raise invalid(f'Invalid resource name "{name}": "{seg}" is not a valid id.')
-    if _RESERVED_ID.match(seg):
+    if _RESERVED_ID.match(seg) and not _NUMERIC_ID.match(seg):
         raise invalid(f'Resource id "{seg}" is invalid because it is reserved.')
     if len(seg.encode()) > MAX_ID_BYTES:
         raise invalid(f'Resource id "{seg[:40]}..." is longer than {MAX_ID_BYTES} bytes.')

@@ -11,7 +11,6 @@ else (several collections, a `read_time` in the past) filters and then partially
 from __future__ import annotations
 
 import bisect
-import functools
 import heapq
 import math
 from collections.abc import Callable, Iterable
@@ -122,13 +121,13 @@ def compile_query(db_name: str, parent: Path, sq: Any) -> Plan:
                 f"Query has {len(dnf)} disjunctions in disjunctive normal form; the limit is "
                 f"{MAX_DISJUNCTIONS}."
             )
-        _check_combinations(sq.where)
+        _check_combinations(sq.where, dnf)
 
     orders: list[tuple[Path, bool]] = []
     for o in sq.order_by:
         fp = parse_field_path(o.field.field_path)
         if any(fp == f for f, _ in orders):
-            raise invalid(f"Order by clause contains {o.field.field_path} more than once.")
+            raise invalid(f"order by clause cannot contain duplicate fields {o.field.field_path}")
         orders.append((fp, o.direction == Direction.DESCENDING))
     explicit = len(orders)
     last_desc = orders[-1][1] if orders else False
@@ -154,11 +153,11 @@ def compile_query(db_name: str, parent: Path, sq: Any) -> Plan:
     if sq.HasField("end_at"):
         plan.end = (_cursor_keys(db_name, plan, sq.end_at, "end"), sq.end_at.before)
     if sq.offset < 0:
-        raise invalid("offset must not be negative.")
+        raise invalid("offset is negative")
     plan.offset = sq.offset
     if sq.HasField("limit"):
         if sq.limit.value < 0:
-            raise invalid("limit must not be negative.")
+            raise invalid("limit is negative")
         plan.limit = sq.limit.value
     if sq.HasField("select"):
         plan.projection = [parse_field_path(f.field_path) for f in sq.select.fields]
@@ -170,8 +169,8 @@ def compile_query(db_name: str, parent: Path, sq: Any) -> Plan:
 def _cursor_keys(db_name: str, plan: Plan, cursor: Any, which: str) -> list[tuple]:
     if len(cursor.values) > len(plan.orders):
         raise invalid(
-            f"Too many cursor values specified. The specified order by clause has "
-            f"{len(plan.orders)} fields but the {which} cursor has {len(cursor.values)} values."
+            f"Cursor has too many values: the {which} cursor has {len(cursor.values)} values "
+            f"but the query orders by {len(plan.orders)} fields."
         )
     keys = []
     for (fp, _), v in zip(plan.orders, cursor.values, strict=False):
@@ -188,7 +187,7 @@ def _check_name_in_scope(plan: Plan, path: Path, ref: str) -> None:
     n = len(plan.parent)
     if path[:n] != plan.parent or len(path) <= n:
         raise invalid(f"Cursor reference {ref} is not within the queried parent.")
-    if not plan.all_descendants and len(path) != n + 2:
+    if not plan.all_descendants and (len(path) != n + 2 or path[n] != plan.collection_id):
         raise invalid(
             f"Cursor reference {ref} must be a document directly in collection "
             f"{plan.collection_id}."
@@ -201,8 +200,8 @@ def _compile_filter(db_name: str, f: Any, ineq: list[Path]) -> tuple[Pred, list[
         cf = f.composite_filter
         if cf.op not in (SQ.CompositeFilter.Operator.AND, SQ.CompositeFilter.Operator.OR):
             raise invalid("A composite filter needs the operator AND or OR.")
-        if not cf.filters:
-            raise invalid("A composite filter needs at least one filter.")
+        if not cf.filters:  # Firestore treats an empty composite as no filter
+            return (lambda d: True), [[]]
         parts = [_compile_filter(db_name, sub, ineq) for sub in cf.filters]
         preds = [p for p, _ in parts]
         if cf.op == SQ.CompositeFilter.Operator.AND:
@@ -238,11 +237,11 @@ def _unary(fp: Path, op: int, ineq: list[Path]) -> tuple[Pred, list[list[Term]]]
         return (lambda d: d.key(fp) == target), [[Term(fp, "eq")]]
     if op == UnaryOp.IS_NOT_NAN:
         ineq.append(fp)
-        bad = (NAN,)
+        bad = {(NAN,), (NULL,)}  # Firestore's IS_NOT_NAN also excludes null
 
         def not_nan(d: Doc) -> bool:
             k = d.key(fp)
-            return k is not None and k != bad
+            return k is not None and k not in bad
 
         return not_nan, [[Term(fp, "ineq")]]
     if op == UnaryOp.IS_NOT_NULL:
@@ -262,17 +261,19 @@ def _compile_field_filter(db_name: str, ff: Any, ineq: list[Path]) -> tuple[Pred
     op = ff.op
     v = ff.value
     if op not in OP_NAMES:
-        raise invalid("A field filter needs a valid operator.")
+        raise invalid("Unknown FieldFilter operator.")
     if v.WhichOneof("value_type") is None:
         raise invalid(f"The filter on {ff.field.field_path} has no value.")
-    name = OP_NAMES[op]
     if op in (FieldOp.IN, FieldOp.NOT_IN, FieldOp.ARRAY_CONTAINS_ANY):
-        if v.WhichOneof("value_type") != "array_value" or not v.array_value.values:
-            raise invalid(f"A non-empty array is required for '{name.upper()}' filters.")
+        name = FieldOp(op).name
+        if v.WhichOneof("value_type") != "array_value":
+            raise invalid(f"'{name}' requires an ArrayValue.")
+        if not v.array_value.values:
+            raise invalid(f"'{name}' requires an non-empty ArrayValue.")
         n = len(v.array_value.values)
         cap = MAX_NOT_IN_VALUES if op == FieldOp.NOT_IN else MAX_IN_VALUES
         if n > cap:
-            raise invalid(f"'{name.upper()}' supports up to {cap} comparison values.")
+            raise invalid(f"'{name}' supports up to {cap} comparison values.")
         elems = list(v.array_value.values)
         if fp == NAME_PATH:
             for e in elems:
@@ -302,8 +303,7 @@ def _compile_field_filter(db_name: str, ff: Any, ineq: list[Path]) -> tuple[Pred
             return _unary(fp, UnaryOp.IS_NULL if is_null(v) else UnaryOp.IS_NAN, ineq)
         if op == FieldOp.NOT_EQUAL:
             return _unary(fp, UnaryOp.IS_NOT_NULL if is_null(v) else UnaryOp.IS_NOT_NAN, ineq)
-        if op != FieldOp.ARRAY_CONTAINS:
-            raise invalid("Invalid query. Null and NaN only support '==' and '!=' filters.")
+        # a range on null or NaN is allowed, and bounded by type like any other
     target = value_key(v)
     if op == FieldOp.EQUAL:
         return (lambda d: d.key(fp) == target), [[Term(fp, "eq")]]
@@ -343,14 +343,21 @@ def _check_name_value(db_name: str, v: Any) -> None:
     parse_document_name(v.reference_value, db_name)
 
 
-def _leaf_ops(f: Any) -> Iterable[tuple[int, int]]:
-    """(op, depth-of-OR) for every field filter."""
+def _leaf_ops(f: Any) -> Iterable[str]:
+    """The operator name of every field and unary filter."""
     kind = f.WhichOneof("filter_type")
     if kind == "composite_filter":
         for sub in f.composite_filter.filters:
             yield from _leaf_ops(sub)
     elif kind == "field_filter":
-        yield f.field_filter.op, 0
+        ff = f.field_filter
+        v = ff.value
+        if ff.op == FieldOp.NOT_EQUAL and (is_null(v) or is_nan(v)):
+            yield "IS_NOT_NULL" if is_null(v) else "IS_NOT_NAN"
+        else:
+            yield FieldOp(ff.op).name
+    elif kind == "unary_filter":
+        yield UnaryOp(f.unary_filter.op).name
 
 
 def _has_or(f: Any) -> bool:
@@ -362,19 +369,22 @@ def _has_or(f: Any) -> bool:
     return any(_has_or(s) for s in f.composite_filter.filters)
 
 
-def _check_combinations(where: Any) -> None:
-    """The operator combinations Firestore refuses."""
-    ops = [op for op, _ in _leaf_ops(where)]
-    n_not_in = ops.count(FieldOp.NOT_IN)
-    if n_not_in > 1:
-        raise invalid("Invalid query. You cannot use more than one 'NOT_IN' filter.")
-    if n_not_in and FieldOp.NOT_EQUAL in ops:
-        raise invalid("Invalid query. You cannot use 'NOT_IN' filters with '!=' filters.")
-    if n_not_in and (FieldOp.IN in ops or FieldOp.ARRAY_CONTAINS_ANY in ops or _has_or(where)):
+def _check_combinations(where: Any, dnf: list[list[Term]]) -> None:
+    """The operator combinations Firestore refuses (messages as Google's emulator words them)."""
+    ops = list(_leaf_ops(where))
+    negations = sum(ops.count(o) for o in ("NOT_EQUAL", "NOT_IN", "IS_NOT_NAN", "IS_NOT_NULL"))
+    if negations > 1:
         raise invalid(
-            "Invalid query. You cannot use 'NOT_IN' filters with 'IN', 'ARRAY_CONTAINS_ANY' "
-            "or 'OR' filters."
+            "Only a single 'NOT_EQUAL', 'NOT_IN', 'IS_NOT_NAN', or 'IS_NOT_NULL' filter allowed "
+            "per query."
         )
+    if "NOT_IN" in ops and ("IN" in ops or "ARRAY_CONTAINS_ANY" in ops or _has_or(where)):
+        raise invalid(
+            "'NOT_IN' cannot be used in the same query with 'IN', 'ARRAY_CONTAINS_ANY' or 'OR'."
+        )
+    for conj in dnf:
+        if sum(1 for t in conj if t.kind == "contains") > 1:
+            raise invalid("A maximum of 1 'ARRAY_CONTAINS' filter is allowed per disjunction.")
 
 
 def _compile_nearest(fn: Any) -> Any:
@@ -496,25 +506,28 @@ def _scan_sort(plan: Plan, docs: Iterable[Doc]) -> list[Doc]:
         if not _accept_start(plan, keys, dirs) or not _accept_end(plan, keys, dirs):
             continue
         rows.append((keys, d))
-    if all(not x for x in dirs):
-        sort_key: Callable = itemgetter(0)
-        reverse = False
-    elif all(dirs):
-        sort_key, reverse = itemgetter(0), True
-    else:
-
-        def sort_key(row: tuple) -> tuple:
-            return tuple(
-                _Reversed(k) if desc else _KeyBox(k) for k, desc in zip(row[0], dirs, strict=True)
-            )
-
-        reverse = False
+    sort_key, reverse = _sort_spec(dirs)
     wanted = _wanted(plan)
     if wanted is not None and wanted < len(rows) // 4:
         top = (heapq.nlargest if reverse else heapq.nsmallest)(wanted, rows, key=sort_key)
     else:
         top = sorted(rows, key=sort_key, reverse=reverse)
     return _finish(plan, [d for _, d in top])
+
+
+def _sort_spec(dirs: list[bool]) -> tuple[Callable, bool]:
+    """A sort key over (keys, doc) rows, and whether to reverse, for these directions."""
+    if not any(dirs):
+        return itemgetter(0), False
+    if all(dirs):
+        return itemgetter(0), True
+
+    def sort_key(row: tuple) -> tuple:
+        return tuple(
+            _Reversed(k) if desc else _KeyBox(k) for k, desc in zip(row[0], dirs, strict=True)
+        )
+
+    return sort_key, False
 
 
 class _KeyBox:
@@ -588,6 +601,7 @@ def _walk_index(plan: Plan, coll: Collection) -> list[Doc]:
         i = n - 1 if desc else 0
     step = -1 if desc else 1
     docs = coll.docs
+    sort_key, reverse = _sort_spec(dirs)
 
     def ordered() -> Iterable[Doc]:
         j = i
@@ -602,9 +616,8 @@ def _walk_index(plan: Plan, coll: Collection) -> list[Doc]:
                 group.append(docs[idx[j][1]])
                 j += step
             if len(group) > 1:
-                rows = [(_order_keys(d, fps), d) for d in group]
-                rows = [r for r in rows if r[0] is not None]
-                rows.sort(key=functools.cmp_to_key(lambda a, b: _cmp_keys(a[0], list(b[0]), dirs)))
+                rows = [(k2, d) for d in group if (k2 := _order_keys(d, fps)) is not None]
+                rows.sort(key=sort_key, reverse=reverse)
                 group = [d for _, d in rows]
             yield from group
 

@@ -119,7 +119,7 @@ class Servicer:
             doc = db.get_at(path, at)
             self.s.txns.record_read(txn, db, path)
             if doc is None:
-                raise not_found(f'Document "{req.name}" not found.')
+                raise not_found(f"Document ({req.name}) not found.")
             return project(doc, mask)
 
     def CreateDocument(self, req: Any, ctx: Any) -> Any:
@@ -443,17 +443,17 @@ def _aggregations(aggs: Any) -> list[tuple[str, Callable[[list[Doc]], Any]]]:
     if len(aggs) > MAX_AGGREGATIONS:
         raise invalid(f"An aggregation query supports at most {MAX_AGGREGATIONS} aggregations.")
     out: list[tuple[str, Callable]] = []
-    taken = {a.alias for a in aggs if a.alias}
     n = 0
+    aliases = []
     for a in aggs:
-        alias = a.alias
-        if not alias:
+        if a.alias:
+            aliases.append(a.alias)
+        else:
             n += 1
-            while f"field_{n}" in taken:
-                n += 1
-            alias = f"field_{n}"
-        elif any(alias == x for x, _ in out):
-            raise invalid(f'Duplicate alias "{alias}" in aggregation query.')
+            aliases.append(f"field_{n}")
+    for a, alias in zip(aggs, aliases, strict=True):
+        if aliases.count(alias) > 1:
+            raise invalid(f"Aggregation aliases contain duplicate alias: {alias}.")
         kind = a.WhichOneof("operator")
         if kind == "count":
             up_to = a.count.up_to.value if a.count.HasField("up_to") else None

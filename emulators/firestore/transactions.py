@@ -71,7 +71,7 @@ class Transactions:
         self._expire()
         txn = self._live.get(tid)
         if txn is None or txn.database != db.name:
-            raise invalid("The referenced transaction has expired or is no longer valid.")
+            raise invalid("Transaction is invalid or closed (unknown, finished or expired).")
         txn.last_used = time.monotonic()
         return txn
 

@@ -200,7 +200,7 @@ _FORBIDDEN_IN_DOCS = {"field_reference_value", "function_value", "pipeline_value
 def validate_value(v: Any, depth: int = 0, in_array: bool = False) -> None:
     kind = v.WhichOneof("value_type")
     if kind is None:
-        raise invalid("A value must have one of its value types set.")
+        raise invalid("Cannot convert firestore.v1.Value with type unset.")
     if depth > MAX_DEPTH:
         raise invalid(f"Values may nest at most {MAX_DEPTH} levels deep.")
     if kind == "array_value":

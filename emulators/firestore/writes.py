@@ -7,13 +7,12 @@ applies what it returns only when every write succeeded (all or nothing).
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from google.cloud.firestore_v1.types import write as _write
 
 from .errors import RpcError, already_exists, failed_precondition, invalid, not_found
-from .paths import Path, canonical_field_path, parse_document_name, parse_field_path
+from .paths import Path, parse_document_name, parse_field_path
 from .store import Database, Doc, make_doc, ts_to_us
 from .values import (
     INT64_MAX,
@@ -82,9 +81,8 @@ def _check_precondition(w: Any, old: Doc | None, name: str) -> None:
         want = ts_to_us(cond.update_time)
         if old is None or old.update_us != want:
             raise failed_precondition(
-                f"The document {name} does not have the required update time."
-                if old is not None
-                else f"No document to update: {name}"
+                f"the stored version ({old.update_us if old else 0}) does not match the "
+                f"required base version ({want})"
             )
 
 
@@ -104,7 +102,6 @@ def _apply(db_name: str, path: Path, old: Doc | None, w: Any, commit_us: int):
         validate_fields(w.update.fields)
         if w.HasField("update_mask"):
             masks = [parse_field_path(p) for p in w.update_mask.field_paths]
-            _check_mask_conflicts(masks)
             if old is not None:
                 fields.fields.MergeFrom(old.pb.fields)
             for fp in masks:
@@ -139,16 +136,6 @@ def _apply(db_name: str, path: Path, old: Doc | None, w: Any, commit_us: int):
         new = old  # nothing changed: Firestore keeps the previous update_time
     result.update_time.CopyFrom(new.pb.update_time)
     return new, result
-
-
-def _check_mask_conflicts(masks: list[Path]) -> None:
-    ordered = sorted(masks)
-    for a, b in itertools.pairwise(ordered):
-        if a == b or b[: len(a)] == a:
-            raise invalid(
-                f"Field paths {canonical_field_path(a)} and {canonical_field_path(b)} overlap "
-                "in the update mask."
-            )
 
 
 def _transform(fields: Any, fp: Path, t: Any, commit_us: int) -> Any:
@@ -226,7 +213,7 @@ def check_unique_targets(db_name: str, writes: Any) -> None:
     for w in writes:
         p = parse_write_target(db_name, w)
         if p in seen:
-            raise invalid("BatchWrite does not allow more than one write per document.")
+            raise invalid("the same document cannot be written more than once in a single request")
         seen.add(p)
 
 

@@ -1,0 +1,132 @@
+"""Fixtures of the Firestore conformance suite.
+
+- `db`: the official client, on the session's strict-index emulator (`firestore_emulator`),
+  with this module's own project id.
+- `lenient_db`: the same on a second emulator process without `--strict-indexes`, for the
+  query-semantics tests whose queries would need composite indexes that `infra/` must not
+  declare (they are test-only).
+- `official_db`: Google's emulator (`gcloud beta emulators firestore start`), when installed;
+  tests that use it are marked `official` and skip without gcloud.
+- `aborted_commits`: counts the ABORTED answers the emulator gave to transaction commits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from google.api_core import exceptions
+from google.cloud import firestore
+from google.cloud.firestore_v1 import transaction as transaction_module
+
+from emulators.launcher import REPO_ROOT, ManagedProcess, free_port, python_module
+
+LOG_DIR = REPO_ROOT / "build" / "test-logs"
+
+
+def make_client(address: str, project: str) -> firestore.Client:
+    saved = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = address
+    try:
+        return firestore.Client(project=project)
+    finally:
+        if saved is None:
+            os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+        else:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = saved
+
+
+def emulator_process(*args: str, name: str = "firestore-extra") -> ManagedProcess:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    return ManagedProcess(
+        name=name,
+        argv=python_module(
+            "emulators.firestore", "--host", "127.0.0.1", "--port", str(port), *args
+        ),
+        host="127.0.0.1",
+        port=port,
+        log_path=LOG_DIR / f"{name}-{port}.log",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _emulator_env(request: pytest.FixtureRequest) -> None:
+    """Point code that builds its own client at the session emulator, as a deployment would."""
+    if "firestore_emulator" in request.fixturenames:
+        proc = request.getfixturevalue("firestore_emulator")
+        os.environ["FIRESTORE_EMULATOR_HOST"] = proc.address
+
+
+@pytest.fixture(scope="module")
+def db(firestore_emulator: ManagedProcess, project_id: str) -> firestore.Client:
+    return make_client(firestore_emulator.address, project_id)
+
+
+@pytest.fixture(scope="session")
+def lenient_emulator() -> Iterator[ManagedProcess]:
+    with emulator_process(name="firestore-lenient") as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def lenient_db(lenient_emulator: ManagedProcess, project_id: str) -> firestore.Client:
+    return make_client(lenient_emulator.address, project_id)
+
+
+def _official_emulator_installed() -> bool:
+    gcloud = shutil.which("gcloud")
+    if not gcloud:
+        return False
+    sdk = Path(os.path.realpath(gcloud)).parent.parent
+    return (sdk / "platform" / "cloud-firestore-emulator").is_dir()
+
+
+@pytest.fixture(scope="session")
+def official_emulator() -> Iterator[ManagedProcess]:
+    if not _official_emulator_installed():
+        pytest.skip("Google's Firestore emulator (gcloud) is not installed")
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = ManagedProcess(
+        name="firestore-official",
+        argv=[
+            "gcloud",
+            "beta",
+            "emulators",
+            "firestore",
+            "start",
+            f"--host-port=127.0.0.1:{port}",
+        ],
+        host="127.0.0.1",
+        port=port,
+        log_path=LOG_DIR / f"firestore-official-{port}.log",
+    )
+    with proc.start(timeout=60):
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def official_db(official_emulator: ManagedProcess) -> firestore.Client:
+    return make_client(official_emulator.address, f"official-{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture
+def aborted_commits(monkeypatch: pytest.MonkeyPatch) -> list[exceptions.Aborted]:
+    """Every ABORTED a transaction commit got from the server, in order."""
+    seen: list[exceptions.Aborted] = []
+    original = transaction_module.Transaction._commit
+
+    def counting_commit(self: transaction_module.Transaction) -> list:
+        try:
+            return original(self)
+        except exceptions.Aborted as exc:
+            seen.append(exc)
+            raise
+
+    monkeypatch.setattr(transaction_module.Transaction, "_commit", counting_commit)
+    return seen
