@@ -79,6 +79,13 @@ class VertexGeminiProvider(LLMProvider):
                 if delta:
                     pieces.append(delta)
                     yield delta
+                # The SDK's timeout bounds each read, not the whole reply: a stream dripping
+                # tokens forever must still end within llm_timeout_s.
+                if time.perf_counter() - started > self._settings.llm_timeout_s:
+                    raise Unavailable(
+                        f"Vertex AI streamed for longer than {self._settings.llm_timeout_s:g}s",
+                        code="llm_timeout",
+                    )
         except _failures() as exc:
             raise _translate(exc) from exc
         if not pieces:

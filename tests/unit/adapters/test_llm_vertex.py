@@ -5,13 +5,16 @@ Vertex sends, so these tests pin the wire format we send and every error mapping
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
+from shared.adapters.llm import vertex
 from shared.adapters.llm.vertex import VertexGeminiProvider
 from shared.config import Settings
 from shared.domain.errors import Unavailable, UpstreamError
@@ -247,3 +250,17 @@ def test_client_is_built_on_first_use_only() -> None:
 
     assert client is not None and llm._client is client
     assert len(fake.requests) == 2
+
+
+def test_endless_stream_is_cut_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = itertools.count(0, 10)  # every reading of the adapter's clock is 10 s later
+    monkeypatch.setattr(vertex, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    chunk = reply("tick ")
+    llm, _ = provider(lambda r: sse(*[chunk] * 20), llm_timeout_s=25)
+
+    stream = llm.stream(TURNS)
+
+    assert next(stream) == "tick "
+    with pytest.raises(Unavailable) as caught:
+        list(stream)
+    assert caught.value.code == "llm_timeout"
