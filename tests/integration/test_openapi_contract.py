@@ -80,11 +80,16 @@ def test_every_operation_has_a_backend_and_the_error_shape() -> None:
             assert schema["schema"] == _resolve({"$ref": "#/components/schemas/Error"}), where
 
 
-def test_security_is_bearer_credentials_on_every_operation() -> None:
+def test_security_is_the_same_on_every_operation() -> None:
     schemes = spec()["components"]["securitySchemes"]
 
-    assert {s["type"] for s in schemes.values()} == {"http"}
-    assert {s["scheme"] for s in schemes.values()} == {"bearer"}
+    bearer = {n for n, s in schemes.items() if s["type"] == "http" and s["scheme"] == "bearer"}
+    assert bearer == {"firebaseIdToken", "apiKey"}
+    assert schemes["apiKeyHeader"] == {
+        **schemes["apiKeyHeader"],
+        "in": "header",
+        "name": "X-API-Key",
+    }
     assert spec()["security"] == [{name: []} for name in schemes]
     assert all("security" not in op for _, _, op in operations())
 
