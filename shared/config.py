@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="host:port of a Pub/Sub emulator; unset on GCP.",
     )
     messages_topic: str = Field("hs-local-messages", description="Topic of message events.")
+    pubsub_ordering: bool = Field(
+        False,
+        description="Publish with ordering keys (session id). The client then retries a failed "
+        "key without end, so the reconciler, not ordering, is what guarantees delivery.",
+    )
     dead_letter_topic: str = Field(
         "hs-local-messages-dead-letter", description="Where undeliverable message events go."
     )

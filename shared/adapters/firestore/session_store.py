@@ -1,0 +1,418 @@
+"""`SessionStore` on Firestore (native mode); the layout is in this package's docstring.
+
+Sequence numbers are given inside a transaction that reads the session document, so
+concurrent appends serialize on it: gap-free seqs and an exact message_count. Pages use
+Firestore cursors (`start_after` the last item's order values), never offsets, so a page costs
+the same at message 10 and at message 10,000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.adapters import page_tokens
+from shared.adapters.firestore import _convert as convert
+from shared.adapters.firestore._errors import translated, with_contention_retry
+from shared.domain import ids
+from shared.domain.errors import Conflict, NotFound
+from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
+from shared.ports.session_store import (
+    IdempotencyClaim,
+    IdempotencyResult,
+    OutboxItem,
+    SessionChange,
+    SessionKey,
+    SessionStore,
+    StoredResponse,
+)
+
+_DELETE_BATCH = 400  # below the 500 writes a batch commit allows
+_ASC, _DESC = firestore.Query.ASCENDING, firestore.Query.DESCENDING
+
+
+def _not_found() -> NotFound:
+    return NotFound("session not found", code="session_not_found")
+
+
+class FirestoreSessionStore(SessionStore):
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+
+    # --- references -----------------------------------------------------------------------------
+
+    def _sessions(self, tenant_id: str) -> Any:
+        return self._db.collection("tenants").document(tenant_id).collection("sessions")
+
+    def _session_ref(self, tenant_id: str, session_id: str) -> Any:
+        return self._sessions(tenant_id).document(session_id)
+
+    def _messages(self, tenant_id: str, session_id: str) -> Any:
+        return self._session_ref(tenant_id, session_id).collection("messages")
+
+    def _message_ref(self, message: Message) -> Any:
+        return self._messages(message.tenant_id, message.session_id).document(message.message_id)
+
+    def _idempotency_ref(self, claim: IdempotencyClaim) -> Any:
+        digest = hashlib.sha256(f"{claim.user_id}\0{claim.key}".encode()).hexdigest()
+        return (
+            self._db.collection("tenants")
+            .document(claim.tenant_id)
+            .collection("idempotency")
+            .document(digest)
+        )
+
+    def _outbox_ref(self, event_id: str) -> Any:
+        return self._db.collection("outbox").document(hashlib.sha256(event_id.encode()).hexdigest())
+
+    def _owned(self, snapshot: Any, key: SessionKey) -> Session:
+        if not snapshot.exists:
+            raise _not_found()
+        session = convert.session_from_doc(snapshot.to_dict())
+        if session.user_id != key.user_id:
+            raise _not_found()
+        return session
+
+    def _transact(self, body: Callable[[Any], Any]) -> Any:
+        def attempt() -> Any:
+            return firestore.transactional(body)(self._db.transaction(max_attempts=3))
+
+        with translated():
+            return with_contention_retry(attempt)
+
+    # --- sessions -------------------------------------------------------------------------------
+
+    def create_session(self, session: Session, *, outbox: Sequence[OutboxItem] = ()) -> Session:
+        with translated():
+            batch = self._db.batch()
+            batch.create(
+                self._session_ref(session.tenant_id, session.session_id),
+                convert.session_to_doc(session),
+            )
+            for item in outbox:
+                batch.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+            batch.commit()
+        return session
+
+    def get_session(self, key: SessionKey) -> Session:
+        with translated():
+            snapshot = self._session_ref(key.tenant_id, key.session_id).get()
+        return self._owned(snapshot, key)
+
+    def list_sessions(
+        self,
+        tenant_id: str,
+        user_id: str,
+        *,
+        status: SessionStatus | None,
+        page_size: int,
+        page_token: str | None,
+    ) -> Page[Session]:
+        kind = f"sessions:{status or ''}"
+        cursor = page_tokens.decode(page_token, kind)
+        query = self._sessions(tenant_id).where(filter=FieldFilter("user_id", "==", user_id))
+        if status is not None:
+            query = query.where(filter=FieldFilter("status", "==", status))
+        query = query.order_by("created_at", direction=_DESC).order_by(
+            "session_id", direction=_DESC
+        )
+        if cursor is not None:
+            query = query.start_after(
+                {
+                    "created_at": page_tokens.require_time(cursor, "t"),
+                    "session_id": page_tokens.require(cursor, "id", str),
+                }
+            )
+        with translated():
+            docs = [s.to_dict() for s in query.limit(page_size + 1).stream()]
+        sessions = [convert.session_from_doc(d) for d in docs[:page_size]]
+        token = None
+        if len(docs) > page_size:
+            last = sessions[-1]
+            token = page_tokens.encode(
+                kind, {"t": last.created_at.isoformat(), "id": last.session_id}
+            )
+        return Page(sessions, token)
+
+    def update_session(
+        self,
+        key: SessionKey,
+        change: SessionChange,
+        *,
+        now: datetime,
+        outbox_for: Callable[[Session], OutboxItem],
+    ) -> Session:
+        ref = self._session_ref(key.tenant_id, key.session_id)
+
+        def body(transaction: Any) -> Session:
+            current = self._owned(ref.get(transaction=transaction), key)
+            updated = current.model_copy(
+                update={**change, "updated_at": now, "version": current.version + 1}
+            )
+            fields = {**change, "updated_at": now, "version": updated.version}
+            transaction.update(ref, fields)
+            item = outbox_for(updated)
+            transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+            return updated
+
+        return self._transact(body)
+
+    def delete_session(
+        self, key: SessionKey, *, outbox_for: Callable[[Session], OutboxItem]
+    ) -> Session:
+        ref = self._session_ref(key.tenant_id, key.session_id)
+
+        def body(transaction: Any) -> Session:
+            current = self._owned(ref.get(transaction=transaction), key)
+            transaction.delete(ref)
+            item = outbox_for(current)
+            transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+            return current
+
+        return self._transact(body)
+
+    def purge_messages(self, tenant_id: str, session_id: str) -> int:
+        collection = self._messages(tenant_id, session_id)
+        deleted = 0
+        with translated():
+            while True:
+                refs = [s.reference for s in collection.limit(_DELETE_BATCH).stream()]
+                if not refs:
+                    return deleted
+                batch = self._db.batch()
+                for ref in refs:
+                    batch.delete(ref)
+                batch.commit()
+                deleted += len(refs)
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def append_messages(
+        self,
+        key: SessionKey,
+        messages: Sequence[NewMessage],
+        *,
+        now: datetime,
+        new_session: Session | None = None,
+        outbox: Sequence[OutboxItem] = (),
+        idempotency: IdempotencyResult | None = None,
+    ) -> tuple[Session, list[Message]]:
+        ref = self._session_ref(key.tenant_id, key.session_id)
+        idempotency_ref = self._idempotency_ref(idempotency.claim) if idempotency else None
+
+        def body(transaction: Any) -> tuple[Session, list[Message]]:
+            if new_session is not None:
+                session = new_session
+            else:
+                session = self._owned(ref.get(transaction=transaction), key)
+                if session.status != "active":
+                    raise Conflict("the session is archived", code="session_archived")
+            first = session.message_count
+            stored = [_message(key, first + i, m) for i, m in enumerate(messages)]
+            session = session.model_copy(
+                update={"message_count": first + len(stored), "updated_at": now}
+            )
+            if new_session is not None:
+                transaction.create(ref, convert.session_to_doc(session))
+            else:
+                transaction.update(ref, {"message_count": session.message_count, "updated_at": now})
+            collection = self._messages(key.tenant_id, key.session_id)
+            for message in stored:
+                transaction.create(
+                    collection.document(message.message_id), convert.message_to_doc(message)
+                )
+            for item in outbox:
+                transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+            if idempotency is not None:
+                response = idempotency.render(session, stored)
+                transaction.update(
+                    idempotency_ref,
+                    {
+                        "state": "done",
+                        "response_status": response.status,
+                        "response_json": convert.dumps(response.body),
+                    },
+                )
+            return session, stored
+
+        return self._transact(body)
+
+    def list_messages(
+        self, key: SessionKey, *, order: Order, page_size: int, page_token: str | None
+    ) -> Page[Message]:
+        kind = f"messages:{order}"
+        cursor = page_tokens.decode(page_token, kind)
+        self.get_session(key)  # ownership; also: a deleted session lists nothing
+        query = self._messages(key.tenant_id, key.session_id).order_by(
+            "seq", direction=_ASC if order == "asc" else _DESC
+        )
+        if cursor is not None:
+            query = query.start_after({"seq": page_tokens.require(cursor, "seq", int)})
+        with translated():
+            docs = [s.to_dict() for s in query.limit(page_size + 1).stream()]
+        items = [convert.message_from_doc(d) for d in docs[:page_size]]
+        token = None
+        if len(docs) > page_size:
+            token = page_tokens.encode(kind, {"seq": items[-1].seq})
+        return Page(items, token)
+
+    def recent_messages(self, key: SessionKey, limit: int) -> list[Message]:
+        query = (
+            self._messages(key.tenant_id, key.session_id)
+            .order_by("seq", direction=_DESC)
+            .limit(limit)
+        )
+        with translated():
+            return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+
+    # --- idempotency ----------------------------------------------------------------------------
+
+    def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:
+        ref = self._idempotency_ref(claim)
+
+        def body(transaction: Any) -> StoredResponse | None:
+            snapshot = ref.get(transaction=transaction)
+            record = snapshot.to_dict() if snapshot.exists else None
+            if record is not None and record["expires_at"] > claim.now:
+                if record["fingerprint"] != claim.fingerprint:
+                    raise Conflict(
+                        "Idempotency-Key was used for a different request",
+                        code="idempotency_key_reused",
+                    )
+                if record.get("state") == "done":
+                    return StoredResponse(
+                        record["response_status"], json.loads(record["response_json"])
+                    )
+                if record["claimed_at"] + timedelta(seconds=claim.lease_s) > claim.now:
+                    raise Conflict(
+                        "a request with this Idempotency-Key is in progress",
+                        code="idempotency_key_in_progress",
+                    )
+            transaction.set(
+                ref,
+                {
+                    "user_id": claim.user_id,
+                    "fingerprint": claim.fingerprint,
+                    "state": "pending",
+                    "claimed_at": claim.now,
+                    # TTL field (infra/firestore.indexes.json): Firestore deletes expired ones.
+                    "expires_at": claim.now + timedelta(seconds=claim.ttl_s),
+                },
+            )
+            return None
+
+        return self._transact(body)
+
+    def release_idempotency(self, claim: IdempotencyClaim) -> None:
+        ref = self._idempotency_ref(claim)
+
+        def body(transaction: Any) -> None:
+            snapshot = ref.get(transaction=transaction)
+            if snapshot.exists and snapshot.get("state") == "pending":
+                transaction.delete(ref)
+
+        self._transact(body)
+
+    def delete_user_records(self, tenant_id: str, user_id: str) -> None:
+        query = (
+            self._db.collection("tenants")
+            .document(tenant_id)
+            .collection("idempotency")
+            .where(filter=FieldFilter("user_id", "==", user_id))
+            .limit(_DELETE_BATCH)
+        )
+        with translated():
+            while refs := [s.reference for s in query.stream()]:
+                self._delete_all(refs)
+
+    # --- event delivery -------------------------------------------------------------------------
+
+    def unpublished_messages(self, older_than: datetime, limit: int) -> list[Message]:
+        query = (
+            self._db.collection_group("messages")
+            .where(filter=FieldFilter("published", "==", False))
+            .where(filter=FieldFilter("created_at", "<", older_than))
+            .order_by("created_at")
+            .limit(limit)
+        )
+        with translated():
+            return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+
+    def mark_published(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        with translated():
+            for chunk in _chunks(messages, _DELETE_BATCH):
+                refs = [self._message_ref(m) for m in chunk]
+                # Only those still there: a session deleted meanwhile has nothing to flag.
+                existing = [s.reference for s in self._db.get_all(refs) if s.exists]
+                if existing:
+                    batch = self._db.batch()
+                    for ref in existing:
+                        batch.update(ref, {"published": True})
+                    try:
+                        batch.commit()
+                    except gexc.NotFound:
+                        # A purge between the read and the write: flag the survivors one by one.
+                        for ref in existing:
+                            with contextlib.suppress(gexc.NotFound):
+                                ref.update({"published": True})
+
+    def add_outbox(self, items: Sequence[OutboxItem]) -> None:
+        with translated():
+            batch = self._db.batch()
+            for item in items:
+                batch.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+            batch.commit()
+
+    def pending_outbox(self, older_than: datetime, limit: int) -> list[OutboxItem]:
+        query = (
+            self._db.collection("outbox")
+            .where(filter=FieldFilter("created_at", "<", older_than))
+            .order_by("created_at")
+            .limit(limit)
+        )
+        with translated():
+            return [convert.outbox_from_doc(s.to_dict()) for s in query.stream()]
+
+    def delete_outbox(self, event_ids: Sequence[str]) -> None:
+        with translated():
+            self._delete_all([self._outbox_ref(event_id) for event_id in event_ids])
+
+    def _delete_all(self, refs: Sequence[Any]) -> None:
+        for chunk in _chunks(refs, _DELETE_BATCH):
+            batch = self._db.batch()
+            for ref in chunk:
+                batch.delete(ref)
+            batch.commit()
+
+
+def _message(key: SessionKey, seq: int, new: NewMessage) -> Message:
+    return Message(
+        message_id=ids.message_id(key.session_id, seq),
+        session_id=key.session_id,
+        tenant_id=key.tenant_id,
+        user_id=key.user_id,
+        seq=seq,
+        role=new.role,
+        content=new.content,
+        created_at=new.created_at,
+        metadata=new.metadata,
+        model=new.model,
+        input_tokens=new.input_tokens,
+        output_tokens=new.output_tokens,
+        latency_ms=new.latency_ms,
+    )
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,1 @@
+"""Pub/Sub adapter: the event publisher of the messages topic."""

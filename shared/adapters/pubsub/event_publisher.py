@@ -1,0 +1,88 @@
+"""`EventPublisher` on Pub/Sub: one message per event, JSON data, filterable attributes.
+
+Each publish waits at most `publish_timeout_s` (retries included): a chat must not hang on a
+Pub/Sub outage, since its messages are already stored and the reconciler will publish them.
+`PUBSUB_EMULATOR_HOST`, read by the client library, moves only the endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from google.api_core import exceptions as gexc
+from google.api_core import retry as retries
+from google.cloud import pubsub_v1
+
+from shared.config import Settings
+from shared.domain.errors import Unavailable
+from shared.domain.events import Event
+from shared.logging import get_logger
+from shared.ports.event_bus import EventPublisher, ordering_key
+
+log = get_logger(__name__)
+
+
+def topic_path(project: str, topic: str) -> str:
+    return topic if topic.startswith("projects/") else f"projects/{project}/topics/{topic}"
+
+
+class PubSubEventPublisher(EventPublisher):
+    def __init__(self, settings: Settings) -> None:
+        self._topic = topic_path(settings.project, settings.messages_topic)
+        self._ordering = settings.pubsub_ordering
+        self._timeout = settings.publish_timeout_s
+        self._retry = retries.Retry(
+            initial=0.1,
+            maximum=1.0,
+            multiplier=2.0,
+            timeout=self._timeout,
+            predicate=retries.if_exception_type(
+                gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError
+            ),
+        )
+        self._client = pubsub_v1.PublisherClient(
+            publisher_options=pubsub_v1.types.PublisherOptions(
+                enable_message_ordering=self._ordering
+            )
+        )
+
+    def publish(self, events: Sequence[Event]) -> None:
+        pending = []
+        failure: BaseException | None = None
+        for event in events:
+            key = ordering_key(event) if self._ordering else ""
+            try:
+                future = self._client.publish(
+                    self._topic,
+                    event.model_dump_json().encode(),
+                    ordering_key=key,
+                    retry=self._retry,
+                    timeout=self._timeout,
+                    event_type=event.event_type,
+                    event_id=event.event_id,
+                    tenant_id=event.tenant_id,
+                    schema_version=event.schema_version,
+                )
+                pending.append((event, key, future))
+            except Exception as exc:  # e.g. a paused ordering key
+                failure = failure or exc
+                self._resume(key)
+        published: list[str] = []
+        for event, key, future in pending:
+            try:
+                future.result(timeout=self._timeout + 1.0)
+                published.append(event.event_id)
+            except Exception as exc:  # every failure means: not published (yet)
+                failure = failure or exc
+                self._resume(key)
+        if failure is not None:
+            raise Unavailable(
+                f"Pub/Sub publish failed ({len(published)}/{len(events)} sent): {failure}",
+                code="events_unavailable",
+                published=published,
+            ) from failure
+
+    def _resume(self, key: str) -> None:
+        if key:
+            # An ordering key stays paused after a failure until resumed.
+            self._client.resume_publish(self._topic, key)
