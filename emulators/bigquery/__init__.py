@@ -1,0 +1,1 @@
+"""BigQuery emulator: bqemulator (PyPI) started offline; see README.md for its gaps."""
