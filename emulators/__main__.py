@@ -1,0 +1,117 @@
+"""`python -m emulators` (`make run`): the whole local stack until Ctrl-C.
+
+Every option has a flag and an environment variable (read here and nowhere else, since product
+code never needs them): `HS_STACK_HOST`, `HS_STACK_<COMPONENT>_PORT` (e.g.
+`HS_STACK_FIRESTORE_PORT`, `HS_STACK_BIGQUERY_GRPC_PORT`), `HS_STACK_DATA_DIR`, and
+`HS_EMULATORS=official` for Google's gcloud emulators of Firestore and Pub/Sub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from emulators.stack import DEFAULT_PORTS, Stack, StackConfig
+
+
+def parse_args(argv: list[str] | None = None) -> StackConfig:
+    env = os.environ
+    parser = argparse.ArgumentParser(
+        prog="python -m emulators",
+        description="Start the hybrid-sessions local stack: emulators, functions, gateway.",
+    )
+    parser.add_argument("--host", default=env.get("HS_STACK_HOST", "127.0.0.1"))
+    for name, default in DEFAULT_PORTS.items():
+        variable = f"HS_STACK_{name.upper()}_PORT"
+        parser.add_argument(
+            f"--{name.replace('_', '-')}-port",
+            dest=name,
+            type=int,
+            default=int(env.get(variable, default)),
+            help=f"default {default}, or ${variable}",
+        )
+    parser.add_argument(
+        "--official",
+        action="store_true",
+        default=env.get("HS_EMULATORS", "builtin") == "official",
+        help="Google's gcloud Firestore and Pub/Sub emulators (or HS_EMULATORS=official).",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(env["HS_STACK_DATA_DIR"]) if env.get("HS_STACK_DATA_DIR") else None,
+        help="Keep BigQuery data there between runs (default: in memory).",
+    )
+    args = parser.parse_args(argv)
+    return StackConfig(
+        host=args.host,
+        ports={name: getattr(args, name) for name in DEFAULT_PORTS},
+        official=args.official,
+        data_dir=args.data_dir,
+    )
+
+
+def describe(stack: Stack) -> str:
+    config = stack.config
+    lines = [
+        f"hybrid-sessions local stack is up in {stack.startup_seconds:.1f} s "
+        f"(project {config.settings.project}, "
+        f"{'official gcloud' if config.official else 'built-in'} emulators)",
+        "",
+    ]
+    for component in stack.components:
+        addresses = ", ".join(config.address(port) for port in component.ports)
+        lines.append(
+            f"  {component.name:<11} {addresses:<34} log: {stack.log_path(component.name)}"
+        )
+    for name, reason in stack.skipped.items():
+        lines.append(f"  {name:<11} skipped: {reason}")
+    if stack.provisioned:
+        lines += ["", "Provisioned:", *(f"  {resource}" for resource in stack.provisioned)]
+    lines += ["", "To use it from another shell:"]
+    lines += [f"  export {key}={value}" for key, value in stack.env.items()]
+    if stack.has("gateway"):
+        lines += ["", f"API: {stack.url('gateway')}/v1/  (Authorization: Bearer dev:<user>)"]
+    lines += ["", "Ctrl-C stops everything."]
+    return "\n".join(lines)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    # SIGTERM (from a supervisor, or `kill`) stops the stack exactly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    stack = Stack(config)
+    try:
+        print("starting:", ", ".join(c.name for c in stack.components), flush=True)
+        stack.start()
+        print(describe(stack), flush=True)
+        while not (dead := stack.exited()):
+            time.sleep(0.5)
+        print(
+            f"stopping: {', '.join(dead)} exited; see "
+            + ", ".join(str(stack.log_path(name)) for name in dead),
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    except Exception as exc:
+        print(f"the stack did not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
