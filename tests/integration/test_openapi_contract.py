@@ -266,7 +266,8 @@ def test_user_erasure_conforms(api: Api) -> None:
     eraser = Api(api.base_url, f"dev:contract:erase-{uuid.uuid4().hex[:8]}")
     sid = eraser.call("POST", "/v1/sessions", json={}, expect=201).json()["session_id"]
 
-    eraser.call("DELETE", "/v1/users/me", expect=(200, 204))
+    erased = eraser.call("DELETE", "/v1/users/me", expect=200).json()
+    assert erased["sessions_deleted"] == 1
 
     eraser.call("GET", f"/v1/sessions/{sid}", expect=404)
 
