@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shared.ports.api_keys import ApiKeyStore
     from shared.ports.embedder import Embedder
     from shared.ports.event_bus import EventPublisher
+    from shared.ports.history_source import HistorySource
     from shared.ports.llm import LLMProvider
     from shared.ports.session_store import SessionStore
     from shared.ports.vector_index import VectorIndex
@@ -154,6 +155,17 @@ class Services:
             return VertexVectorIndex.from_settings(self.settings)
 
         return self._once("vectors", build)
+
+    @property
+    def history(self) -> HistorySource:
+        """Bulk reads of stored conversations, for the backfill."""
+
+        def build() -> HistorySource:
+            from shared.adapters.firestore.history_source import FirestoreHistorySource
+
+            return FirestoreHistorySource(self._firestore())
+
+        return self._once("history", build)
 
     # --- services -------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Operator commands run with `python -m shared.tools.<name>`."""
