@@ -7,8 +7,9 @@ files at the root (`main.py`, `requirements.txt`, ...) and the `shared/` package
 layout Cloud Run functions' Python buildpack expects. Identical inputs give byte-identical
 archives whatever the checkout's timestamps, permissions or file-system order: entries are sorted,
 stamped 1980-01-01, mode 0644, stored uncompressed (deflate output depends on the zlib build,
-which differs between machines; the sources are a few hundred kilobytes). Terraform names the uploaded object by
-the archive's SHA-256, so a change redeploys and no change leaves the plan empty.
+which differs between machines; the sources are a few hundred kilobytes). Terraform names the
+uploaded object by the archive's SHA-256, so a change redeploys and no change leaves the plan
+empty.
 
 Every line of a function's `requirements.txt` must pin one version (`name==1.2.3`): the build in
 the cloud must install what the tests ran with.

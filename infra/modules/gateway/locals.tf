@@ -5,16 +5,27 @@ locals {
   raw = file(var.openapi_file)
 
   # Placeholders are replaced textually rather than with templatefile(): the file's comments may
-  # mention `${...}` themselves, and an unknown name must stay visible to the precondition below.
-  chunks = split("$${", local.raw)
+  # mention `${...}` themselves, and an unknown name must stay visible to the precondition.
+  # "$" and "{" are joined at run time: the escape for a literal one confuses HCL parsers other
+  # than Terraform's (checkov, python-hcl2).
+  open   = join("", ["$", "{"])
+  chunks = split(local.open, local.raw)
+  pieces = [
+    for c in slice(local.chunks, 1, length(local.chunks)) : {
+      name = try(regex("^([a-z0-9]+)_url}", c)[0], null) # "chat" for "chat_url}..."
+      text = c
+    }
+  ]
   rendered = join("", concat([local.chunks[0]], [
-    for c in slice(local.chunks, 1, length(local.chunks)) : (
-      can(regex("^([a-z0-9]+)_url}", c)) && contains(keys(var.backend_urls), try(regex("^([a-z0-9]+)_url}", c)[0], ""))
-      ? "${var.backend_urls[regex("^([a-z0-9]+)_url}", c)[0]]}${substr(c, length(regex("^([a-z0-9]+)_url}", c)[0]) + 5, -1)}"
-      : "$${${c}"
+    for p in local.pieces : (
+      contains(keys(var.backend_urls), coalesce(p.name, "-"))
+      ? "${var.backend_urls[p.name]}${substr(p.text, length(p.name) + length("_url}"), -1)}"
+      : "${local.open}${p.text}"
     )
   ]))
-  unresolved = [for c in slice(local.chunks, 1, length(local.chunks)) : regex("^([a-z0-9]+)_url}", c)[0] if can(regex("^([a-z0-9]+)_url}", c)) && !contains(keys(var.backend_urls), try(regex("^([a-z0-9]+)_url}", c)[0], ""))]
+  unresolved = distinct([
+    for p in local.pieces : p.name if p.name != null && !contains(keys(var.backend_urls), coalesce(p.name, "-"))
+  ])
 
   spec         = yamldecode(local.rendered)
   http_methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]

