@@ -396,6 +396,9 @@ class Servicer:
             read_us = at if at is not None else self._now_us(db)
             docs = run(db, plan, at)
             self.s.txns.record_query(txn, plan, docs)
+        fields = _aggregated_fields(saq.aggregations)
+        if fields:  # Firestore aggregates only documents that have every aggregated field
+            docs = [d for d in docs if all(d.value(fp) is not None for fp in fields)]
         for alias, fn in aggs:
             resp.result.aggregate_fields[alias].CopyFrom(fn(docs))
         self._set_ts(resp.read_time, read_us)
@@ -465,6 +468,15 @@ def _aggregations(aggs: Any) -> list[tuple[str, Callable[[list[Doc]], Any]]]:
             out.append((alias, _sum(fp) if kind == "sum" else _avg(fp)))
         else:
             raise invalid("An aggregation needs count, sum or avg.")
+    return out
+
+
+def _aggregated_fields(aggs: Any) -> list[P.Path]:
+    out = []
+    for a in aggs:
+        kind = a.WhichOneof("operator")
+        if kind in ("sum", "avg"):
+            out.append(P.parse_field_path(getattr(a, kind).field.field_path))
     return out
 
 
