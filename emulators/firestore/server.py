@@ -336,8 +336,7 @@ class Servicer:
         if not req.transaction:
             raise invalid("Missing transaction.")
         with self.s.lock:
-            db = self.s.db(db_name)
-            self.s.txns.end(self.s.txns.get(db, req.transaction))
+            self.s.txns.rollback(self.s.db(db_name), req.transaction)
         return empty_pb2.Empty()
 
     # --- queries ----------------------------------------------------------------------------

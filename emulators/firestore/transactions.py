@@ -11,7 +11,8 @@ transaction has read does not wait for that transaction (production would make i
 transaction is aborted instead.
 
 Read-only transactions read a consistent snapshot as of their start (or `read_time`) and
-cannot write. Unknown, finished or expired transaction ids are INVALID_ARGUMENT.
+cannot write. Unknown, finished or expired transaction ids are INVALID_ARGUMENT, except that
+rolling back a finished transaction succeeds (clients roll back after a failed commit).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Txn:
 class Transactions:
     def __init__(self, max_lifetime_s: float = MAX_LIFETIME_S, max_idle_s: float = MAX_IDLE_S):
         self._live: dict[bytes, Txn] = {}
+        # ids of finished transactions, so that the Rollback a client sends after a failed
+        # Commit succeeds (as on Firestore) instead of failing with INVALID_ARGUMENT
+        self._ended: dict[bytes, None] = {}
         self.max_lifetime_s = max_lifetime_s
         self.max_idle_s = max_idle_s
 
@@ -77,12 +81,20 @@ class Transactions:
 
     def end(self, txn: Txn) -> None:
         self._live.pop(txn.id, None)
+        self._ended[txn.id] = None
+        if len(self._ended) > 10_000:
+            del self._ended[next(iter(self._ended))]
+
+    def rollback(self, db: Database, tid: bytes) -> None:
+        if tid in self._ended and tid not in self._live:
+            return
+        self.end(self.get(db, tid))
 
     def _expire(self) -> None:
         now = time.monotonic()
-        for tid, t in list(self._live.items()):
+        for t in list(self._live.values()):
             if now - t.started > self.max_lifetime_s or now - t.last_used > self.max_idle_s:
-                del self._live[tid]
+                self.end(t)
 
     def __len__(self) -> int:
         return len(self._live)

@@ -17,7 +17,7 @@ from tests.conformance.firestore.firestore_helpers import fill, ids, root, uniqu
 BACKENDS = ["ours", pytest.param("official", marks=pytest.mark.official)]
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def client(request: pytest.FixtureRequest) -> firestore.Client:
     return request.getfixturevalue("db" if request.param == "ours" else "official_db")
 
@@ -75,7 +75,7 @@ CROSS_TYPE_ORDER = [
 ]  # fmt: skip
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def mixed(client: firestore.Client) -> firestore.CollectionReference:
     coll = client.collection(unique("mixed"))
     fill(coll, {k: {"v": v} for k, v in values(client).items()} | {"absent": {"other": 1}})
