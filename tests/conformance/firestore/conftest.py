@@ -23,35 +23,10 @@ from google.api_core import exceptions
 from google.cloud import firestore
 from google.cloud.firestore_v1 import transaction as transaction_module
 
-from emulators.launcher import REPO_ROOT, ManagedProcess, free_port, python_module
+from emulators.launcher import REPO_ROOT, ManagedProcess, free_port
+from tests.conformance.firestore.firestore_helpers import emulator_process, make_client
 
 LOG_DIR = REPO_ROOT / "build" / "test-logs"
-
-
-def make_client(address: str, project: str) -> firestore.Client:
-    saved = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    os.environ["FIRESTORE_EMULATOR_HOST"] = address
-    try:
-        return firestore.Client(project=project)
-    finally:
-        if saved is None:
-            os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
-        else:
-            os.environ["FIRESTORE_EMULATOR_HOST"] = saved
-
-
-def emulator_process(*args: str, name: str = "firestore-extra") -> ManagedProcess:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    return ManagedProcess(
-        name=name,
-        argv=python_module(
-            "emulators.firestore", "--host", "127.0.0.1", "--port", str(port), *args
-        ),
-        host="127.0.0.1",
-        port=port,
-        log_path=LOG_DIR / f"{name}-{port}.log",
-    )
 
 
 @pytest.fixture(autouse=True)

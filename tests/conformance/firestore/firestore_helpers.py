@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -9,6 +10,38 @@ import grpc
 import pytest
 from google.api_core import exceptions
 from google.cloud import firestore
+
+from emulators.launcher import REPO_ROOT, ManagedProcess, free_port, python_module
+
+LOG_DIR = REPO_ROOT / "build" / "test-logs"
+
+
+def make_client(address: str, project: str) -> firestore.Client:
+    """An official client for an emulator, built the way FIRESTORE_EMULATOR_HOST makes it."""
+    saved = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = address
+    try:
+        return firestore.Client(project=project)
+    finally:
+        if saved is None:
+            os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+        else:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = saved
+
+
+def emulator_process(*args: str, name: str = "firestore-extra") -> ManagedProcess:
+    """Another `python -m emulators.firestore` process on a free port (start it with `with`)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    return ManagedProcess(
+        name=name,
+        argv=python_module(
+            "emulators.firestore", "--host", "127.0.0.1", "--port", str(port), *args
+        ),
+        host="127.0.0.1",
+        port=port,
+        log_path=LOG_DIR / f"{name}-{port}.log",
+    )
 
 
 def unique(prefix: str = "c") -> str:
