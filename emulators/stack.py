@@ -134,6 +134,36 @@ def _bigquery_argv(config: StackConfig) -> list[str]:
     return argv
 
 
+# The Vertex emulator's embedding model (MiniLM) gives 384-dimensional vectors, whatever the
+# model name; the local index is declared with that size and the functions ask for it.
+LOCAL_EMBEDDING_DIMENSIONS = 384
+
+
+def vector_search_env(settings: Settings) -> dict[str, str]:
+    """The local Vector Search index, endpoint and deployed index (the ingest and search
+    functions' settings), named like the cloud resources unless the settings name them."""
+    parent = f"projects/{settings.project}/locations/{settings.vertex_location}"
+    return {
+        "HS_EMBEDDING_DIMENSIONS": str(LOCAL_EMBEDDING_DIMENSIONS),
+        "HS_VECTOR_INDEX": settings.vector_index or f"{parent}/indexes/hs-local-memory",
+        "HS_VECTOR_INDEX_ENDPOINT": settings.vector_index_endpoint
+        or f"{parent}/indexEndpoints/hs-local-memory",
+        "HS_VECTOR_DEPLOYED_INDEX_ID": settings.vector_deployed_index_id or "hs_local_memory",
+    }
+
+
+def _vertex_argv(config: StackConfig) -> list[str]:
+    names = vector_search_env(config.settings)
+    index, endpoint = names["HS_VECTOR_INDEX"], names["HS_VECTOR_INDEX_ENDPOINT"]
+    return _module_argv(
+        "emulators.vertex",
+        "--index",
+        f"{index}={LOCAL_EMBEDDING_DIMENSIONS},DOT_PRODUCT_DISTANCE",
+        "--deploy",
+        f"{endpoint},{names['HS_VECTOR_DEPLOYED_INDEX_ID']},{index}",
+    )(config)
+
+
 def _function_argv(name: str) -> Callable[[StackConfig], list[str]]:
     def argv(config: StackConfig) -> list[str]:
         return python_module(
@@ -184,7 +214,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "vertex",
-        _module_argv("emulators.vertex"),
+        _vertex_argv,
         ("vertex",),
         requires="emulators/vertex/__main__.py",
     ),
@@ -274,6 +304,7 @@ class Stack:
             env["HS_BIGQUERY_ENDPOINT"] = self.url("bigquery")
         if self.has("vertex"):
             env["HS_VERTEX_ENDPOINT"] = self.url("vertex")
+            env.update(vector_search_env(self.config.settings))
         return env
 
     @property
