@@ -14,9 +14,11 @@ locals {
     }
   }
 
+  # Keyed by function and caller name, both known at plan time (member emails are not, on the
+  # first apply).
   invoker_bindings = merge([
-    for name, members in var.invokers : {
-      for m in members : "${name}|${m}" => { name = name, member = m }
+    for name, callers in var.invokers : {
+      for caller, member in callers : "${name}|${caller}" => { name = name, member = member }
     }
   ]...)
 }

@@ -88,12 +88,12 @@ variable "event_trigger_service_account" {
 }
 
 variable "invokers" {
-  description = "Members allowed to invoke each function (roles/run.invoker), keyed by function name. Never allUsers."
-  type        = map(list(string))
+  description = "Members allowed to invoke each function (roles/run.invoker): {function = {caller name = member}}. Never allUsers."
+  type        = map(map(string))
   default     = {}
 
   validation {
-    condition     = alltrue([for members in values(var.invokers) : alltrue([for m in members : !contains(["allUsers", "allAuthenticatedUsers"], m)])])
+    condition     = alltrue([for callers in values(var.invokers) : alltrue([for m in values(callers) : !contains(["allUsers", "allAuthenticatedUsers"], m)])])
     error_message = "Functions are never public: invoke them through the API gateway."
   }
 }

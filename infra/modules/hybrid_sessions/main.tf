@@ -174,9 +174,9 @@ module "functions" {
 
   # Each caller identity may invoke exactly the functions it calls.
   invokers = merge(
-    { for fn in local.public_functions : fn => ["serviceAccount:${module.iam.gateway_service_account}"] },
-    contains(var.functions, "ingest") ? { ingest = ["serviceAccount:${module.iam.push_service_account}"] } : {},
-    contains(var.functions, "reconciler") ? { reconciler = ["serviceAccount:${module.iam.scheduler_service_account}"] } : {},
+    { for fn in local.public_functions : fn => { gateway = "serviceAccount:${module.iam.gateway_service_account}" } },
+    contains(var.functions, "ingest") ? { ingest = { push = "serviceAccount:${module.iam.push_service_account}" } } : {},
+    contains(var.functions, "reconciler") ? { reconciler = { scheduler = "serviceAccount:${module.iam.scheduler_service_account}" } } : {},
   )
 }
 
@@ -202,6 +202,6 @@ module "scheduler" {
   region                = var.region
   name_prefix           = local.prefix
   schedule              = var.reconcile_schedule
-  reconciler_url        = module.functions.urls["reconciler"]
+  reconciler_url        = try(module.functions.urls["reconciler"], "")
   service_account_email = module.iam.scheduler_service_account
 }
