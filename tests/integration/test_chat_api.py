@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -28,7 +29,7 @@ def deployment(request, firestore_emulator, project_id) -> Iterator[Deployment]:
 
 @pytest.fixture
 def api(deployment: Deployment):
-    return deployment.api.as_user("alice", tenant=f"chat-{id(object())}")
+    return deployment.api.as_user("alice", tenant=f"t{uuid.uuid4().hex[:10]}")
 
 
 def sse_events(text: str) -> list[tuple[str, dict]]:
