@@ -252,3 +252,39 @@ def vector_of(v: Any) -> list[float] | None:
             return None
         out.append(float(number_of(x)))
     return out
+
+
+# --- storage size, as Firestore counts it (limit: 1,048,576 bytes per document) --------------
+
+
+def value_size(v: Any) -> int:
+    kind = v.WhichOneof("value_type")
+    if kind == "string_value":
+        return len(v.string_value.encode()) + 1
+    if kind in ("integer_value", "double_value", "timestamp_value"):
+        return 8
+    if kind in ("boolean_value", "null_value"):
+        return 1
+    if kind == "bytes_value":
+        return len(v.bytes_value)
+    if kind == "geo_point_value":
+        return 16
+    if kind == "reference_value":
+        return name_size(v.reference_value.split("/documents/", 1)[-1].split("/"))
+    if kind == "array_value":
+        return sum(value_size(x) for x in v.array_value.values)
+    if kind == "map_value":
+        return fields_size(v.map_value.fields)
+    return 0
+
+
+def fields_size(fields: Any) -> int:
+    return sum(len(k.encode()) + 1 + value_size(x) for k, x in fields.items())
+
+
+def name_size(path: tuple[str, ...] | list[str]) -> int:
+    return sum(len(seg.encode()) + 1 for seg in path) + 16
+
+
+def document_size(path: tuple[str, ...], fields: Any) -> int:
+    return name_size(path) + fields_size(fields) + 32

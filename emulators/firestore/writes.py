@@ -20,6 +20,7 @@ from .values import (
     ArrayValue,
     MapValue,
     Value,
+    document_size,
     is_number,
     make_null,
     make_number,
@@ -38,7 +39,7 @@ from .values import (
 )
 
 WriteResult = _write.WriteResult.pb()
-MAX_DOCUMENT_BYTES = 1_048_576 + 1500  # 1 MiB of data plus the name
+MAX_DOCUMENT_BYTES = 1_048_576
 
 
 def parse_write_target(db_name: str, w: Any) -> Path:
@@ -127,7 +128,7 @@ def _apply(db_name: str, path: Path, old: Doc | None, w: Any, commit_us: int):
         result.transform_results.append(_transform(fields.fields, fp, t, commit_us))
 
     new = make_doc(db_name, path, fields.fields, old.create_us if old else commit_us, commit_us)
-    if new.pb.ByteSize() > MAX_DOCUMENT_BYTES:
+    if document_size(path, new.pb.fields) > MAX_DOCUMENT_BYTES:
         raise invalid(
             f"Document {name} cannot be written because its size exceeds the maximum allowed "
             "size of 1,048,576 bytes."
