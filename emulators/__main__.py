@@ -2,8 +2,9 @@
 
 Every option has a flag and an environment variable (read here and nowhere else, since product
 code never needs them): `HS_STACK_HOST`, `HS_STACK_<COMPONENT>_PORT` (e.g.
-`HS_STACK_FIRESTORE_PORT`, `HS_STACK_BIGQUERY_GRPC_PORT`), `HS_STACK_DATA_DIR`, and
-`HS_EMULATORS=official` for Google's gcloud emulators of Firestore and Pub/Sub.
+`HS_STACK_FIRESTORE_PORT`, `HS_STACK_BIGQUERY_GRPC_PORT`), `HS_STACK_DATA_DIR`,
+`HS_STACK_LOG_DIR`, and `HS_EMULATORS=official` for Google's gcloud emulators of Firestore and
+Pub/Sub.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from emulators.launcher import REPO_ROOT
 from emulators.stack import DEFAULT_PORTS, Stack, StackConfig
 
 
@@ -47,12 +49,19 @@ def parse_args(argv: list[str] | None = None) -> StackConfig:
         default=Path(env["HS_STACK_DATA_DIR"]) if env.get("HS_STACK_DATA_DIR") else None,
         help="Keep BigQuery data there between runs (default: in memory).",
     )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        default=Path(env.get("HS_STACK_LOG_DIR", REPO_ROOT / "build" / "stack-logs")),
+        help="One log file per component (default build/stack-logs).",
+    )
     args = parser.parse_args(argv)
     return StackConfig(
         host=args.host,
         ports={name: getattr(args, name) for name in DEFAULT_PORTS},
         official=args.official,
         data_dir=args.data_dir,
+        log_dir=args.log_dir,
     )
 
 
@@ -66,9 +75,9 @@ def describe(stack: Stack) -> str:
     ]
     for component in stack.components:
         addresses = ", ".join(config.address(port) for port in component.ports)
-        lines.append(
-            f"  {component.name:<11} {addresses:<34} log: {stack.log_path(component.name)}"
-        )
+        ready = stack.ready_after.get(component.name, 0.0)
+        log = stack.log_path(component.name)
+        lines.append(f"  {component.name:<11} {addresses:<34} {ready:4.1f} s  log: {log}")
     for name, reason in stack.skipped.items():
         lines.append(f"  {name:<11} skipped: {reason}")
     if stack.provisioned:

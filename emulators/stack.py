@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -224,7 +224,6 @@ COMPONENTS: tuple[Component, ...] = (
             _function_argv(name),
             (name,),
             requires=f"functions/{name}/main.py",
-            depends_on=EMULATORS,
             needs_emulator_env=True,
         )
         for name in FUNCTIONS
@@ -260,8 +259,8 @@ class Stack:
             else:
                 self.components.append(component)
         included = {c.name for c in self.components}
-        # Dependencies on skipped components are dropped: a function still runs without, say,
-        # the Vertex emulator, and fails only on the requests that need it.
+        # Dependencies on skipped components are dropped: the gateway still runs without, say,
+        # the search function, and answers 503 only on the routes that need it.
         self.components = [
             replace(c, depends_on=tuple(d for d in c.depends_on if d in included))
             for c in self.components
@@ -269,6 +268,9 @@ class Stack:
         self.processes: dict[str, ManagedProcess] = {}
         self.provisioned: list[str] = []
         self.startup_seconds: float | None = None
+        self.ready_after: dict[str, float] = {}
+        """Seconds from the start of `start()` until each step was done."""
+        self._began = 0.0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -314,7 +316,7 @@ class Stack:
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> Stack:
         """Start every component and provision; on any failure stop what started and raise."""
-        began = time.monotonic()
+        self._began = time.monotonic()
         self._stopping.clear()
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         steps: dict[str, tuple[Callable[[], None], tuple[str, ...]]] = {
@@ -326,7 +328,7 @@ class Stack:
             with ThreadPoolExecutor(max_workers=len(steps)) as pool:
                 futures = {}
                 for name, (run, deps) in steps.items():  # dependencies are declared first
-                    futures[name] = pool.submit(self._after, [futures[d] for d in deps], run)
+                    futures[name] = pool.submit(self._after, name, [futures[d] for d in deps], run)
                 try:
                     wait(futures.values())
                 except BaseException:
@@ -337,14 +339,14 @@ class Stack:
         except BaseException:
             self.stop()
             raise
-        self.startup_seconds = time.monotonic() - began
+        self.startup_seconds = time.monotonic() - self._began
         return self
 
-    @staticmethod
-    def _after(dependencies: list, run: Callable[[], None]) -> None:  # type: ignore[type-arg]
+    def _after(self, name: str, dependencies: list[Future[None]], run: Callable[[], None]) -> None:
         for dependency in dependencies:
             dependency.result()
         run()
+        self.ready_after[name] = time.monotonic() - self._began
 
     def _start_component(self, component: Component) -> None:
         if self._stopping.is_set():
