@@ -8,12 +8,14 @@ locals (names, environment variables, rendered OpenAPI, index keys) the modules 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +41,16 @@ def unquote(value: Any) -> Any:
     return value
 
 
-def load_hcl(path: Path) -> dict[str, Any]:
+@cache
+def _parse(path: Path, mtime_ns: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         return unquote(hcl2.load(handle))
+
+
+def load_hcl(path: Path) -> dict[str, Any]:
+    """Parsed HCL (cached: the parser is slow and many tests read the same files)."""
+    path = path.resolve()
+    return copy.deepcopy(_parse(path, path.stat().st_mtime_ns))
 
 
 def locals_of(path: Path) -> dict[str, Any]:
