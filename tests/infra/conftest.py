@@ -26,6 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 MODULES = INFRA / "modules"
 ENVS = INFRA / "envs"
+BOOTSTRAP = INFRA / "bootstrap"
+# Terraform roots: one per environment, plus the one-time bootstrap of the pipelines.
+ROOTS = [*sorted(ENVS.iterdir()), BOOTSTRAP]
 CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"
 
 

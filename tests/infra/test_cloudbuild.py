@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.infra.conftest import ENVS, REPO
+from tests.infra.conftest import BOOTSTRAP, ENVS, REPO, load_hcl
 
 # Substitutions Cloud Build provides itself (Cloud Build docs: "Substituting variable values").
 BUILT_IN = {
@@ -77,3 +77,24 @@ def test_substitutions_are_user_defined_or_built_in_and_shell_vars_escaped(build
 
 def test_logging_goes_to_cloud_logging_only(build: dict) -> None:
     assert build["options"]["logging"] == "CLOUD_LOGGING_ONLY"
+
+
+def test_bootstrap_triggers_cover_every_env_and_prod_needs_approval(build: dict) -> None:
+    variables = {
+        name: body
+        for block in load_hcl(BOOTSTRAP / "variables.tf")["variable"]
+        for name, body in block.items()
+    }
+    environments = variables["environments"]["default"]
+    assert set(environments) == {p.name for p in ENVS.iterdir() if p.is_dir()}
+    assert environments["prod"]["approval_required"] is True
+    assert environments["dev"]["branch_pattern"] == "^main$"
+    trigger = load_hcl(BOOTSTRAP / "main.tf")["resource"]
+    env_trigger = next(
+        r["google_cloudbuild_trigger"]["env"] for r in trigger if "google_cloudbuild_trigger" in r
+    )
+    assert env_trigger["filename"] == "cloudbuild.yaml"
+    assert set(env_trigger["substitutions"]) == set(build["substitutions"])
+    assert (
+        env_trigger["approval_config"][0]["approval_required"] == "${each.value.approval_required}"
+    )

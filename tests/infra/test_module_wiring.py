@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import ENVS, MODULES, load_hcl
+from tests.infra.conftest import MODULES, ROOTS, load_hcl
 
-ROOTS = [*sorted(p for p in MODULES.iterdir() if p.is_dir()), *sorted(ENVS.iterdir())]
+ALL_ROOTS = [*sorted(p for p in MODULES.iterdir() if p.is_dir()), *ROOTS]
 META_ARGUMENTS = {"source", "count", "for_each", "depends_on", "providers", "version"}
 
 
@@ -44,7 +44,7 @@ def code(root: Path) -> str:
 
 def module_calls() -> list[tuple[Path, str, dict]]:
     calls = []
-    for root in ROOTS:
+    for root in ALL_ROOTS:
         for name, body in blocks(root, "module").items():
             calls.append((root, name, body))
     return calls
@@ -62,7 +62,7 @@ def test_module_call_matches_the_module_inputs(root: Path, name: str, body: dict
     assert required - passed == set(), f"{root.name}: module {name} misses required inputs"
 
 
-@pytest.mark.parametrize("root", ROOTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("root", ALL_ROOTS, ids=lambda p: p.name)
 def test_module_output_references_exist(root: Path) -> None:
     calls = blocks(root, "module")
     for module, output in re.findall(r"\bmodule\.([a-z_]+)(?:\[\d+\])?\.([a-z_]+)", code(root)):
@@ -71,7 +71,7 @@ def test_module_output_references_exist(root: Path) -> None:
         assert output in blocks(callee, "output"), f"{root.name}: {module} has no output {output}"
 
 
-@pytest.mark.parametrize("root", ROOTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("root", ALL_ROOTS, ids=lambda p: p.name)
 def test_variables_and_locals_are_declared_and_used(root: Path) -> None:
     text = code(root)
     variables = set(blocks(root, "variable"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import ENVS, INFRA, MODULES, load_hcl, terraform
+from tests.infra.conftest import ENVS, INFRA, MODULES, ROOTS, load_hcl, terraform
 
 TF_FILES = sorted(p for p in INFRA.rglob("*.tf") if ".terraform" not in p.parts)
 MODULE_DIRS = sorted(p for p in MODULES.iterdir() if p.is_dir())
@@ -38,7 +38,7 @@ def test_module_has_standard_layout(module: Path) -> None:
         assert (module / name).is_file(), f"{module.name} lacks {name}"
 
 
-@pytest.mark.parametrize("root", [*MODULE_DIRS, *sorted(ENVS.iterdir())], ids=lambda p: p.name)
+@pytest.mark.parametrize("root", [*MODULE_DIRS, *ROOTS], ids=lambda p: p.name)
 def test_provider_versions_have_both_bounds(root: Path) -> None:
     versions = load_hcl(root / "versions.tf")["terraform"][0]
     providers = versions["required_providers"][0]
@@ -49,7 +49,7 @@ def test_provider_versions_have_both_bounds(root: Path) -> None:
     assert ">=" in versions["required_version"] and "<" in versions["required_version"]
 
 
-@pytest.mark.parametrize("root", [*MODULE_DIRS, *sorted(ENVS.iterdir())], ids=lambda p: p.name)
+@pytest.mark.parametrize("root", [*MODULE_DIRS, *ROOTS], ids=lambda p: p.name)
 def test_variables_typed_and_described_outputs_described(root: Path) -> None:
     for block in load_hcl(root / "variables.tf").get("variable", []):
         for name, body in block.items():
