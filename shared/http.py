@@ -240,6 +240,9 @@ class Router:
         with hslog.request_context(trace):
             response = self._handle(raw, settings.max_body_bytes)
             if response.stream is None:
+                # Server time of the request, for clients and benchmarks (W3C Server-Timing).
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                response.headers.setdefault("Server-Timing", f"app;dur={elapsed_ms:.1f}")
                 log.info(
                     "%s %s %d",
                     raw.method,

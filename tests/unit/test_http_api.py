@@ -42,6 +42,7 @@ def error_code(response) -> str:
 def test_chat_201_then_200_with_rfc3339_times(chat, fx: Fakes) -> None:
     first = chat.post("/v1/chat", json={"message": "hi"}, headers=ALICE)
     assert first.status_code == 201
+    assert first.headers["Server-Timing"].startswith("app;dur=")
     body = first.get_json()
     assert body["message"]["created_at"].endswith("Z")
     assert set(body["reply"]) >= {
