@@ -14,10 +14,23 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from emulators.gateway.proxy import Gateway
 from emulators.gateway.routes import SPEC_PATH, load
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler with a plain access log: its own colours it with ANSI escapes, which
+    end up as noise in the stack's log files."""
+
+    quiet = False
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if not self.quiet:
+            logging.getLogger("emulators.gateway").info(
+                '%s "%s" %s', self.address_string(), self.requestline, code
+            )
 
 
 def _backend(value: str) -> tuple[str, str]:
@@ -48,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="gateway: %(message)s")
-    if args.quiet:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    _RequestHandler.quiet = args.quiet
     try:
         table = load(args.spec)
     except (OSError, ValueError) as exc:
@@ -62,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gateway: no operation is served by {', '.join(unused)}; ignored", flush=True)
     gateway = Gateway(table, {k: v for k, v in backends.items() if k in table.functions})
     try:
-        server = make_server(args.host, args.port, gateway, threaded=True)
+        server = make_server(
+            args.host, args.port, gateway, threaded=True, request_handler=_RequestHandler
+        )
     except OSError as exc:
         print(f"gateway: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
