@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> StackConfig:
         "--data-dir",
         type=Path,
         default=Path(env["HS_STACK_DATA_DIR"]) if env.get("HS_STACK_DATA_DIR") else None,
-        help="Keep BigQuery data there between runs (default: in memory).",
+        help="Keep Firestore and BigQuery data there between runs (default: in memory).",
     )
     parser.add_argument(
         "--log-dir",

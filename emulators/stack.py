@@ -59,7 +59,7 @@ class StackConfig:
     """Google's gcloud emulators for Firestore and Pub/Sub instead of ours."""
     settings: Settings = field(default_factory=Settings)
     data_dir: Path | None = None
-    """Where emulators that can persist keep their data; in memory when None."""
+    """Where our Firestore and BigQuery emulators keep their data; in memory when None."""
     log_dir: Path = REPO_ROOT / "build" / "stack-logs"
     delivery: DeliveryPolicy = LOCAL_DELIVERY
     start_timeout: float = 60.0
@@ -101,7 +101,10 @@ def _firestore_argv(config: StackConfig) -> list[str]:
     if config.official:
         return _gcloud("firestore", config)
     indexes = str(REPO_ROOT / "infra" / "firestore.indexes.json")
-    return _module_argv("emulators.firestore", "--strict-indexes", "--indexes", indexes)(config)
+    persist = ["--data-dir", str(config.data_dir / "firestore")] if config.data_dir else []
+    return _module_argv("emulators.firestore", "--strict-indexes", "--indexes", indexes, *persist)(
+        config
+    )
 
 
 def _pubsub_argv(config: StackConfig) -> list[str]:
