@@ -239,26 +239,32 @@ class Router:
         trace = hslog.trace_fields(raw.headers.get("X-Cloud-Trace-Context"), settings.project)
         with hslog.request_context(trace):
             response = self._handle(raw, settings.max_body_bytes)
-            if response.stream is None:
-                # Server time of the request, for clients and benchmarks (W3C Server-Timing).
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                response.headers.setdefault("Server-Timing", f"app;dur={elapsed_ms:.1f}")
-                log.info(
-                    "%s %s %d",
-                    raw.method,
-                    raw.path,
-                    response.status,
-                    extra={
-                        "fields": hslog.http_request_fields(
-                            method=raw.method,
-                            url=raw.url,
-                            status=response.status,
-                            latency_s=time.perf_counter() - started,
-                            user_agent=raw.headers.get("User-Agent"),
-                        )
-                    },
+            if response.stream is not None:
+                response.stream = self._streamed(
+                    response.stream, response.status, raw, trace, started
                 )
+                return response.to_flask()
+            # Server time of the request, for clients and benchmarks (W3C Server-Timing).
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            response.headers.setdefault("Server-Timing", f"app;dur={elapsed_ms:.1f}")
+            _log_request(raw, response.status, started)
             return response.to_flask()
+
+    @staticmethod
+    def _streamed(
+        stream: Iterator[str],
+        status: int,
+        raw: flask.Request,
+        trace: dict[str, Any],
+        started: float,
+    ) -> Iterator[str]:
+        """The stream runs after the handler returned: keep its logs in the request's trace,
+        and log the request line when the stream ends."""
+        with hslog.request_context(trace):
+            try:
+                yield from stream
+            finally:
+                _log_request(raw, status, started)
 
     def _handle(self, raw: flask.Request, max_body_bytes: int) -> Response:
         try:
@@ -271,6 +277,24 @@ class Router:
         except Exception:
             log.exception("unhandled error in %s %s", raw.method, raw.path)
             return Response(500, error_body("internal", "internal error"))
+
+
+def _log_request(raw: flask.Request, status: int, started: float) -> None:
+    log.info(
+        "%s %s %d",
+        raw.method,
+        raw.path,
+        status,
+        extra={
+            "fields": hslog.http_request_fields(
+                method=raw.method,
+                url=raw.url,
+                status=status,
+                latency_s=time.perf_counter() - started,
+                user_agent=raw.headers.get("User-Agent"),
+            )
+        },
+    )
 
 
 class LazyApp:
