@@ -78,7 +78,7 @@ def handle(cloud_event: Any, apply: Callable[[Event], None]) -> None:
         log.error(
             "dropped malformed event: %s",
             exc.message,
-            extra={"code": exc.code, "message_id": exc.details.get("message_id", "")},
+            extra={"fields": {"code": exc.code, "message_id": exc.details.get("message_id", "")}},
         )
         return
     event = delivery.event
@@ -92,9 +92,15 @@ def handle(cloud_event: Any, apply: Callable[[Event], None]) -> None:
     try:
         apply(event)
     except Unavailable as exc:
-        log.warning("retrying event: %s", exc.message, extra={**context, "code": exc.code})
+        log.warning(
+            "retrying event: %s", exc.message, extra={"fields": {**context, "code": exc.code}}
+        )
         raise
     except HybridSessionsError as exc:
-        log.error("dropped rejected event: %s", exc.message, extra={**context, "code": exc.code})
+        log.error(
+            "dropped rejected event: %s",
+            exc.message,
+            extra={"fields": {**context, "code": exc.code}},
+        )
         return
-    log.info("ingested event", extra=context)
+    log.info("ingested event", extra={"fields": context})

@@ -74,8 +74,7 @@ def test_malformed_event_is_logged_with_its_id_and_acked(caplog) -> None:
 
     assert applied == []
     [record] = caplog.records
-    assert record.code == "malformed_event"  # type: ignore[attr-defined]
-    assert record.message_id == "42"  # type: ignore[attr-defined]
+    assert record.fields == {"code": "malformed_event", "message_id": "42"}  # type: ignore[attr-defined]
 
 
 def test_unavailable_is_reraised_so_pubsub_redelivers() -> None:
@@ -92,8 +91,8 @@ def test_permanent_rejection_is_logged_and_acked(caplog) -> None:
 
     handle(pubsub_cloud_event(EVENT.model_dump_json().encode()), reject)
 
-    assert caplog.records[-1].code == "bigquery_rejected_rows"  # type: ignore[attr-defined]
-    assert caplog.records[-1].event_id == "u1.erased"  # type: ignore[attr-defined]
+    fields = caplog.records[-1].fields  # type: ignore[attr-defined]
+    assert (fields["code"], fields["event_id"]) == ("bigquery_rejected_rows", "u1.erased")
 
 
 def test_a_bug_is_not_swallowed() -> None:
