@@ -44,7 +44,7 @@ from google.protobuf import json_format
 
 from emulators.vertex import embeddings, generative, vector_search
 from emulators.vertex.errors import ApiError, invalid, not_found, unimplemented
-from emulators.vertex.minilm import get_model
+from emulators.vertex.minilm import get_model, limit_blas_threads
 
 SCOPES = ("all", "generate", "embed", "vector")
 _MODEL_ROUTE = re.compile(
@@ -84,6 +84,7 @@ class Server:
         config: dict[str, Any] | None = None,
         preload_model: bool = True,
     ) -> None:
+        limit_blas_threads()
         self._lock = threading.Lock()
         self._config = config or {}
         self._vector = self._fresh_vector_search()
@@ -289,15 +290,6 @@ class _Handler(BaseHTTPRequestHandler):
             raise invalid("Invalid JSON payload received. Expected an object.")
         return body
 
-    @staticmethod
-    def _proto_body(raw: bytes, message_class: Any) -> Any:
-        message = message_class()
-        try:
-            json_format.Parse(raw or b"{}", message)
-        except json_format.ParseError as error:
-            raise invalid(f"Invalid JSON payload received. {error}") from None
-        return message
-
     # -- routes -------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> None:
@@ -411,7 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise unimplemented(f"{match['method']} is not implemented by the local emulator")
         delay = self.emulator._admit(match["method"], "vector")
         message_class, fn_name = rpcs[match["method"]]
-        request = self._proto_body(raw, message_class)
+        request = vector_search.parse_request(self._json_body(raw), message_class)
         # The transport moves the resource name from the body into the URL.
         setattr(request, name_field, match["name"])
         response = self.emulator._vector_call(fn_name, request)

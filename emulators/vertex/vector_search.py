@@ -164,19 +164,25 @@ class IndexData:
 
     # -- writes -------------------------------------------------------------------------
 
-    def validate(self, datapoint: Any, mask: frozenset[str]) -> None:
+    def validate(self, datapoint: Any, mask: frozenset[str]) -> np.ndarray | None:
+        """Refuse a bad datapoint; return its vector (None: a masked update keeps the old one)."""
         if not datapoint.datapoint_id:
             raise invalid("datapoint_id is required for every datapoint")
         if datapoint.HasField("sparse_embedding") and datapoint.sparse_embedding.values:
             raise invalid("sparse embeddings are not supported by the local emulator")
+        vector = None
         if not mask or datapoint.datapoint_id not in self.row_of:
             if len(datapoint.feature_vector) != self.config.dimensions:
                 raise invalid(
                     f"Incorrect dimensionality. Expected {self.config.dimensions}, got "
                     f"{len(datapoint.feature_vector)}. Datapoint ID: {datapoint.datapoint_id}."
                 )
-            if not np.all(np.isfinite(np.asarray(datapoint.feature_vector, dtype=np.float64))):
+            # Slicing copies the repeated field in C; numpy over the container itself is slow.
+            vector = np.array(datapoint.feature_vector[:], dtype=np.float32)
+            if not np.all(np.isfinite(vector)):
                 raise invalid(f"feature_vector of {datapoint.datapoint_id} is not finite")
+            if self.config.feature_norm == "UNIT_L2_NORM":
+                vector = _unit(vector)
         seen: set[str] = set()
         for restrict in datapoint.numeric_restricts:
             namespace, _, _ = _numeric_key(restrict)
@@ -186,16 +192,15 @@ class IndexData:
                     f"namespace {namespace!r}"
                 )
             seen.add(namespace)
+        return vector
 
-    def upsert(self, datapoint: Any, mask: frozenset[str]) -> None:
+    def upsert(self, datapoint: Any, mask: frozenset[str], vector: np.ndarray | None) -> None:
+        """Write a validated datapoint; `vector` is what `validate` returned for it."""
         row = self.row_of.get(datapoint.datapoint_id)
-        if row is not None and mask:
+        if vector is None:
+            assert row is not None  # validate() returns None only for a masked existing row
             datapoint = self._merged(self.datapoints[row], datapoint, mask)
             vector = self.matrix[row].copy()
-        else:
-            vector = np.asarray(datapoint.feature_vector, dtype=np.float32)
-            if self.config.feature_norm == "UNIT_L2_NORM":
-                vector = _unit(vector)
         if row is None:
             row = len(self.ids)
             self._ensure_capacity(row + 1)
@@ -342,7 +347,7 @@ class IndexData:
         return mask
 
     def find(self, query: Any, full: bool) -> list[tuple[int, float]]:
-        vector = np.asarray(query.datapoint.feature_vector, dtype=np.float32)
+        vector = np.array(query.datapoint.feature_vector[:], dtype=np.float32)
         if len(vector) != self.config.dimensions:
             raise invalid(
                 f"Query dimensionality {len(vector)} does not match the index's "
@@ -498,10 +503,9 @@ class VectorSearch:
                 f"update_mask paths {sorted(unknown)} are not updatable; use {UPDATABLE_FIELDS}"
             )
         # Validate everything first: a bad datapoint must not leave half a batch written.
-        for datapoint in request.datapoints:
-            data.validate(datapoint, mask)
-        for datapoint in request.datapoints:
-            data.upsert(datapoint, mask)
+        vectors = [data.validate(datapoint, mask) for datapoint in request.datapoints]
+        for datapoint, vector in zip(request.datapoints, vectors, strict=True):
+            data.upsert(datapoint, mask, vector)
         return UpsertDatapointsResponse()
 
     def remove_datapoints(self, request: Any) -> Any:
@@ -586,6 +590,54 @@ class VectorSearch:
                         index_endpoint=endpoint.name, deployed_index_id=deployed_id
                     )
         return message
+
+
+def parse_request(body: dict[str, Any], message_class: Any) -> Any:
+    """`json_format.ParseDict`, with feature vectors moved in bulk.
+
+    json_format walks a repeated float one element at a time in Python (~2.7 s for 1,000
+    datapoints of 384 dimensions); the vectors are lifted out first and extended in one call.
+    """
+    vectors: list[tuple[tuple[str | int, ...], Any]] = []
+    _pop_vectors(body, (), vectors)
+    message = message_class()
+    try:
+        json_format.ParseDict(body, message)
+    except json_format.ParseError as error:
+        raise invalid(f"Invalid JSON payload received. {error}") from None
+    for path, values in vectors:
+        target = message
+        for step in path:
+            if isinstance(step, int):
+                target = target[step]
+            else:
+                fields = target.DESCRIPTOR.fields_by_camelcase_name
+                field_descriptor = fields.get(step) or target.DESCRIPTOR.fields_by_name[step]
+                target = getattr(target, field_descriptor.name)
+        try:
+            floats = np.asarray(values, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise invalid(
+                "Invalid JSON payload received. featureVector must hold numbers"
+            ) from None
+        if floats.ndim != 1:
+            raise invalid("Invalid JSON payload received. featureVector must be a flat list")
+        target.feature_vector.extend(floats.tolist())
+    return message
+
+
+def _pop_vectors(node: Any, path: tuple[str | int, ...], out: list[Any]) -> None:
+    if isinstance(node, dict):
+        for key in ("featureVector", "feature_vector"):
+            if isinstance(node.get(key), list):
+                out.append((path, node.pop(key)))
+        for key, value in node.items():
+            # Free-form Struct: a user's own "featureVector" key there is data, not a vector.
+            if key not in ("embeddingMetadata", "embedding_metadata"):
+                _pop_vectors(value, (*path, key), out)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _pop_vectors(value, (*path, i), out)
 
 
 def index_config_from_json(spec: Any) -> IndexConfig:
