@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     # SIGTERM (from a supervisor, or `kill`) stops the stack exactly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    stack = Stack(config)
+    stack = Stack(config, on_ready=lambda name, s: print(f"  {name:<11} {s:5.1f} s", flush=True))
     try:
         print("starting:", ", ".join(c.name for c in stack.components), flush=True)
         stack.start()
@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the stack did not start: {exc}", file=sys.stderr)
         return 1
     finally:
+        # A second Ctrl-C must not interrupt the stopping and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         print("stopped.", flush=True)
 

@@ -248,8 +248,14 @@ def _official_emulator_present(component: Component, config: StackConfig) -> boo
 class Stack:
     """Start, inspect and stop the local stack; usable as a context manager."""
 
-    def __init__(self, config: StackConfig, components: tuple[Component, ...] = COMPONENTS) -> None:
+    def __init__(
+        self,
+        config: StackConfig,
+        components: tuple[Component, ...] = COMPONENTS,
+        on_ready: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.config = config
+        self._on_ready = on_ready
         self.components: list[Component] = []
         self.skipped: dict[str, str] = {}
         for component in components:
@@ -350,6 +356,8 @@ class Stack:
             dependency.result()
         run()
         self.ready_after[name] = time.monotonic() - self._began
+        if self._on_ready is not None:
+            self._on_ready(name, self.ready_after[name])
 
     def _start_component(self, component: Component) -> None:
         if self._stopping.is_set():
