@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -138,35 +139,64 @@ def settings_env_names() -> set[str]:
     return names
 
 
+class _Checkov:
+    """checkov started as soon as collection picks a test that needs it, so its ~15 s of start-up
+    and scanning overlap the other tests instead of adding to them."""
+
+    process: subprocess.Popen[str] | None = None
+    out_dir: Path | None = None
+
+    @classmethod
+    def start(cls, out_dir: Path) -> None:
+        env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
+        cls.out_dir = out_dir
+        cls.process = subprocess.Popen(
+            [
+                str(CHECKOV),
+                "--directory",
+                str(INFRA),
+                "--framework",
+                "terraform",
+                "--skip-download",
+                "--quiet",
+                "--compact",
+                "--output",
+                "json",
+                "--output-file-path",
+                str(out_dir),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.process is not None and cls.process.poll() is None:
+            cls.process.kill()
+            cls.process.communicate()
+        if cls.out_dir is not None:
+            shutil.rmtree(cls.out_dir, ignore_errors=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    wanted = any("checkov_report" in getattr(item, "fixturenames", ()) for item in session.items)
+    if wanted and CHECKOV.exists() and _Checkov.process is None:
+        _Checkov.start(Path(tempfile.mkdtemp(prefix="hs-checkov-")))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _Checkov.stop()
+
+
 @pytest.fixture(scope="session")
-def checkov_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One checkov scan of infra/ per session (it takes ~15 s)."""
-    if not CHECKOV.exists():
+def checkov_report() -> dict[str, Any]:
+    """The one checkov scan of infra/ of this session."""
+    if _Checkov.process is None or _Checkov.out_dir is None:
         pytest.skip("checkov is not installed: run `make checkov` (make test does it first)")
-    out = tmp_path_factory.mktemp("checkov")
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-    result = subprocess.run(
-        [
-            str(CHECKOV),
-            "--directory",
-            str(INFRA),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "--output",
-            "json",
-            "--output-file-path",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-        check=False,
-    )
-    report_file = out / "results_json.json"
-    assert report_file.exists(), result.stdout[-2000:] + result.stderr[-2000:]
+    output, _ = _Checkov.process.communicate(timeout=240)
+    report_file = _Checkov.out_dir / "results_json.json"
+    assert report_file.exists(), output[-4000:]
     report = json.loads(report_file.read_text(encoding="utf-8"))
     return report[0] if isinstance(report, list) else report
