@@ -101,6 +101,8 @@ def test_every_env_var_terraform_sets_is_a_setting(env_values: dict, composition
     for env in ("dev", "prod"):
         tfvars = load_hcl(ENVS / env / "terraform.tfvars")
         assert set(tfvars.get("secrets", {})) - known == set()
+        for fn, extra in tfvars.get("extra_env", {}).items():
+            assert fn in ALL_FUNCTIONS and set(extra) - known == set(), (env, fn)
 
 
 def test_each_function_gets_what_it_needs_and_nothing_local(
@@ -156,17 +158,17 @@ def test_function_overrides_keep_unset_defaults(composition: dict) -> None:
     assert chat["memory"] == "512M" and chat["timeout_seconds"] == 300
     assert composition["functions"]["ingest"]["ingress"] == "ALLOW_INTERNAL_ONLY"
     assert composition["functions"]["reconciler"]["ingress"] == "ALLOW_INTERNAL_ONLY"
-    assert composition["functions"]["ingest"]["trigger"] == "http"  # pubsub_push by default
+    assert composition["functions"]["ingest"]["trigger"] == "eventarc_pubsub"  # the default
 
 
-def test_eventarc_delivery_gives_ingest_an_event_trigger(tmp_path: Path) -> None:
+def test_push_delivery_makes_ingest_an_http_function(tmp_path: Path) -> None:
     out = evaluate(
         "hybrid_sessions",
         tmp_path,
-        composition_vars(ingest_delivery="eventarc"),
+        composition_vars(ingest_delivery="pubsub_push"),
         {"ingest": "local.functions.ingest"},
     )
-    assert out["ingest"]["trigger"] == "eventarc_pubsub"
+    assert out["ingest"]["trigger"] == "http"
 
 
 def test_composition_rejects_an_unknown_function(tmp_path: Path) -> None:
@@ -383,3 +385,10 @@ def test_firestore_index_keys_are_distinct_per_declaration(tmp_path: Path) -> No
         "ttl": False,
         "indexes": [],
     }
+
+
+def test_extra_env_takes_only_hs_settings_of_known_functions(tmp_path: Path) -> None:
+    with pytest.raises(TerraformError, match="extra_env is keyed by function name"):
+        evaluate(
+            "hybrid_sessions", tmp_path, composition_vars(extra_env={"chat": {"PATH": "/x"}}), {}
+        )

@@ -20,6 +20,7 @@ module "hybrid_sessions" {
   bigquery_location         = var.bigquery_location
   function_overrides        = var.function_overrides
   ingest_delivery           = var.ingest_delivery
+  extra_env                 = var.extra_env
   llm_provider              = var.llm_provider
   llm_model                 = var.llm_model
   openai_base_url           = var.openai_base_url

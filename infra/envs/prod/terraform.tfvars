@@ -13,3 +13,8 @@ function_overrides = {
   search   = { max_instances = 20 }
   ingest   = { max_instances = 20 }
 }
+
+# Any other setting of shared/config.py, per function (tests/infra checks the names):
+extra_env = {
+  chat = { HS_CONTEXT_MAX_MESSAGES = "30" }
+}

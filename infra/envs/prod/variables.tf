@@ -49,10 +49,16 @@ variable "function_overrides" {
   default = {}
 }
 
+variable "extra_env" {
+  description = "More HS_* settings per function: {function = {HS_NAME = value}}."
+  type        = map(map(string))
+  default     = {}
+}
+
 variable "ingest_delivery" {
-  description = "pubsub_push (dead-lettering) or eventarc."
+  description = "eventarc (Eventarc trigger, retried 24 h) or pubsub_push (push subscription with dead-lettering)."
   type        = string
-  default     = "pubsub_push"
+  default     = "eventarc"
 }
 
 variable "llm_provider" {

@@ -164,6 +164,7 @@ module "functions" {
       env = merge(
         { for name in local.function_env_names[fn] : name => local.env_values[name] },
         fn == "chat" ? local.optional_env_values : {},
+        lookup(var.extra_env, fn, {}),
       )
       secrets = {
         for env_name, sec in local.secrets : env_name => { secret = sec.secret, version = sec.version }

@@ -78,15 +78,28 @@ variable "function_overrides" {
   default = {}
 }
 
+variable "extra_env" {
+  description = "More settings per function, e.g. {chat = {HS_SYSTEM_PROMPT = \"...\"}}; each name must be a shared/config.py setting (tests/infra checks the tfvars)."
+  type        = map(map(string))
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for fn, vars in var.extra_env : contains(["chat", "sessions", "search", "ingest", "reconciler"], fn) && alltrue([for name in keys(vars) : can(regex("^HS_[A-Z0-9_]+$", name))])
+    ])
+    error_message = "extra_env is keyed by function name and holds HS_* settings only."
+  }
+}
+
 variable "source_dir" {
   description = "Directory of the function archives built by `make package` (<name>.zip)."
   type        = string
 }
 
 variable "ingest_delivery" {
-  description = "How events reach ingest: pubsub_push (own push subscription with retries and a dead-letter topic) or eventarc (Eventarc trigger with RETRY_POLICY_RETRY; no Terraform-managed dead-lettering)."
+  description = "How events reach ingest: eventarc (Eventarc Pub/Sub trigger, RETRY_POLICY_RETRY, retries for 24 h) or pubsub_push (own push subscription with backoff and a dead-letter topic after max_delivery_attempts)."
   type        = string
-  default     = "pubsub_push"
+  default     = "eventarc"
 
   validation {
     condition     = contains(["pubsub_push", "eventarc"], var.ingest_delivery)
@@ -194,9 +207,9 @@ variable "message_retention_duration" {
 }
 
 variable "max_delivery_attempts" {
-  description = "Deliveries to ingest before an event is dead-lettered."
+  description = "With pubsub_push: deliveries before an event is dead-lettered. 20 covers about 2.5 h of backoff, longer than BigQuery's ~30 min streaming buffer that delays erasure deletes."
   type        = number
-  default     = 10
+  default     = 20
 }
 
 variable "partition_expiration_days" {

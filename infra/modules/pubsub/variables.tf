@@ -89,7 +89,7 @@ variable "retry_maximum_backoff" {
 variable "max_delivery_attempts" {
   description = "Deliveries before a message is moved to the dead-letter topic."
   type        = number
-  default     = 10
+  default     = 20
 
   validation {
     condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
