@@ -56,6 +56,11 @@ resource "google_storage_bucket_object" "source" {
   name         = "${each.key}/${each.value.sha256}.zip"
   source       = each.value.path
   content_type = "application/zip"
+
+  # The previous archive stays until the function has been rebuilt from the new one.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "google_cloudfunctions2_function" "this" {
