@@ -18,12 +18,9 @@ resource "google_cloud_scheduler_job" "reconciler" {
   }
 
   http_target {
+    # `POST /` with no body: one reconciler run (shared/api/reconciler.py).
     http_method = "POST"
     uri         = var.reconciler_url
-    headers = {
-      "Content-Type" = "application/json"
-    }
-    body = base64encode(jsonencode({ source = "cloud-scheduler" }))
 
     oidc_token {
       service_account_email = var.service_account_email
