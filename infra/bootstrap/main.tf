@@ -27,6 +27,7 @@ locals {
   ])
 }
 
+# The identity every pipeline build deploys with.
 resource "google_service_account" "deployer" {
   project      = var.project_id
   account_id   = "hs-deployer"
@@ -34,6 +35,7 @@ resource "google_service_account" "deployer" {
   description  = "Identity of the Cloud Build pipelines that plan and apply infra/envs/*."
 }
 
+# The deployer's roles (list above).
 resource "google_project_iam_member" "deployer" {
   #checkov:skip=CKV_GCP_41:The deployer must act as the runtime service accounts the env stack itself creates, so Service Account User cannot be bound per account ahead of time; the account is used only by the Cloud Build triggers below.
   #checkov:skip=CKV_GCP_49:Creating the per-function service accounts and their grants is the deployer's job; it is not a human identity and runs only reviewed pipeline code.
@@ -51,6 +53,7 @@ resource "google_storage_bucket_iam_member" "deployer_state" {
   member = google_service_account.deployer.member
 }
 
+# One trigger per environment running cloudbuild.yaml with its _ENV.
 resource "google_cloudbuild_trigger" "env" {
   for_each = var.environments
 

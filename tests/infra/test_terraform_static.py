@@ -116,3 +116,13 @@ def test_checkov_skips_are_justified_inline() -> None:
     assert skips, "expected the documented suppressions"
     for name, check, reason in skips:
         assert len(reason.split()) >= 6, f"{name}: {check} needs a reason after the colon"
+
+
+@pytest.mark.parametrize("path", TF_FILES, ids=lambda p: str(p.relative_to(INFRA)))
+def test_every_resource_says_what_it_is_for(path: Path) -> None:
+    # A reviewer reads the purpose of each resource, module call and data source right above it.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if re.match(r"^(resource|data|module) ", line):
+            above = lines[number - 1] if number else ""
+            assert above.startswith("#"), f"{path.name}:{number + 1} {line} has no comment"

@@ -2,6 +2,7 @@
 # and the deduplicated views analysts and the search function query. Tables and views come from
 # infra/bigquery/, the same files the local stack provisions the BigQuery emulator from.
 
+# Holds the raw event tables and the views; contents are kept on destroy while protected.
 resource "google_bigquery_dataset" "this" {
   #checkov:skip=CKV_GCP_81:Google-managed encryption is the default; CMEK is optional (kms_key_name) and not required by the data classification of this product.
   project                    = var.project_id
@@ -19,6 +20,7 @@ resource "google_bigquery_dataset" "this" {
   }
 }
 
+# Raw tables the ingest function streams into, one per entry of tables.json.
 resource "google_bigquery_table" "tables" {
   #checkov:skip=CKV_GCP_80:Encryption follows the dataset default (CMEK when kms_key_name is set), see CKV_GCP_81 above.
   #checkov:skip=CKV_GCP_121:Deletion protection is a per-environment variable, on by default and in prod; dev turns it off so it can be torn down.
@@ -43,6 +45,7 @@ resource "google_bigquery_table" "tables" {
   }
 }
 
+# Deduplicated views over the raw tables, one per views/<name>.sql; what every reader queries.
 resource "google_bigquery_table" "views" {
   #checkov:skip=CKV_GCP_80:A view stores no data; nothing to encrypt.
   #checkov:skip=CKV_GCP_121:Deletion protection is a per-environment variable, on by default and in prod; a view is recreated from its SQL file anyway.

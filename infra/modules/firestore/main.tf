@@ -2,6 +2,7 @@
 # Indexes come from the same Firebase-CLI-format JSON file the emulator's strict-index mode reads,
 # so a query the tests accept locally has its index in the cloud too.
 
+# The database sessions, messages, idempotency records and the outbox live in.
 resource "google_firestore_database" "this" {
   project     = var.project_id
   name        = var.database_id
@@ -14,6 +15,7 @@ resource "google_firestore_database" "this" {
   deletion_policy = var.deletion_protection ? "ABANDON" : "DELETE"
 }
 
+# One composite index per indexes[] entry of the index file.
 resource "google_firestore_index" "this" {
   for_each = local.indexes
 
@@ -40,6 +42,7 @@ resource "google_firestore_index" "this" {
   }
 }
 
+# Single-field settings: index exemptions from fieldOverrides[] and TTL policies.
 resource "google_firestore_field" "this" {
   for_each = local.fields
 

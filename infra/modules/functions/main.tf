@@ -23,6 +23,7 @@ locals {
   ]...)
 }
 
+# Private bucket of the functions' source archives.
 resource "google_storage_bucket" "source" {
   #checkov:skip=CKV_GCP_62:Access logs of a bucket that only Terraform and Cloud Build read add cost without audit value; Cloud Audit Logs record admin access.
   project                     = var.project_id
@@ -49,6 +50,7 @@ resource "google_storage_bucket" "source" {
   }
 }
 
+# One uploaded archive per function, named by its hash.
 resource "google_storage_bucket_object" "source" {
   for_each = local.archives
 
@@ -63,6 +65,7 @@ resource "google_storage_bucket_object" "source" {
   }
 }
 
+# One function per entry of var.functions, built from its archive.
 resource "google_cloudfunctions2_function" "this" {
   #checkov:skip=CKV_GCP_124:API Gateway reaches its backends over the internet, so the gateway's functions need ALLOW_ALL ingress; only the gateway's service account may invoke them (no allUsers), and ingest/reconciler are ALLOW_INTERNAL_ONLY.
   for_each = var.functions

@@ -5,6 +5,7 @@
 # URLs; the gateway then calls each function with an OIDC token signed by its own service account,
 # the only invoker of those functions.
 
+# The API: the container of configs and the managed service behind the gateway.
 resource "google_api_gateway_api" "this" {
   provider = google-beta
 
@@ -53,6 +54,7 @@ resource "google_api_gateway_api_config" "this" {
   }
 }
 
+# The public endpoint (https://<default_hostname>) serving the current config.
 resource "google_api_gateway_gateway" "this" {
   provider = google-beta
 

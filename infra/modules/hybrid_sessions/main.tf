@@ -32,6 +32,7 @@ locals {
   optional_env_values = var.openai_base_url == null ? {} : { HS_OPENAI_BASE_URL = var.openai_base_url }
 }
 
+# APIs first: everything below depends on them.
 module "project_services" {
   source = "../project_services"
 
@@ -57,6 +58,7 @@ module "project_services" {
   ]
 }
 
+# Operational store: sessions and messages, with the indexes the queries need.
 module "firestore" {
   source = "../firestore"
 
@@ -71,6 +73,7 @@ module "firestore" {
   depends_on = [module.project_services]
 }
 
+# Events of every stored message and session change, and where undeliverable ones go.
 module "pubsub" {
   source = "../pubsub"
 
@@ -90,6 +93,7 @@ module "pubsub" {
   depends_on = [module.project_services]
 }
 
+# Analytics copy of the events, deduplicated by the views.
 module "bigquery" {
   source = "../bigquery"
 
@@ -105,6 +109,7 @@ module "bigquery" {
   depends_on = [module.project_services]
 }
 
+# Semantic memory: one vector per message.
 module "vector_search" {
   source = "../vector_search"
 
@@ -124,6 +129,7 @@ module "vector_search" {
   depends_on = [module.project_services]
 }
 
+# Runtime identities and least-privilege grants.
 module "iam" {
   source = "../iam"
 
@@ -137,6 +143,7 @@ module "iam" {
   depends_on = [module.project_services]
 }
 
+# The code: five functions with their settings, secrets and invokers.
 module "functions" {
   source = "../functions"
 
@@ -181,6 +188,7 @@ module "functions" {
   )
 }
 
+# The only public entry, routing the OpenAPI operations to the HTTP functions.
 module "gateway" {
   source = "../gateway"
 
@@ -195,6 +203,7 @@ module "gateway" {
   backend_urls = { for fn in local.public_functions : fn => module.functions.urls[fn] }
 }
 
+# Periodic republishing of events stored while Pub/Sub was down.
 module "scheduler" {
   source = "../scheduler"
   count  = contains(var.functions, "reconciler") ? 1 : 0

@@ -79,6 +79,7 @@ locals {
   ]...)
 }
 
+# Runtime identity of each function.
 resource "google_service_account" "function" {
   for_each = toset(var.functions)
 
@@ -88,6 +89,7 @@ resource "google_service_account" "function" {
   description  = "Runtime identity of the ${each.key} function; roles in infra/modules/iam/main.tf."
 }
 
+# Identity API Gateway calls the HTTP functions with.
 resource "google_service_account" "gateway" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-gateway"
@@ -95,6 +97,7 @@ resource "google_service_account" "gateway" {
   description  = "Signs the OIDC tokens API Gateway sends to the HTTP functions (run.invoker on each)."
 }
 
+# Identity Cloud Scheduler calls the reconciler with.
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-scheduler"
@@ -102,6 +105,7 @@ resource "google_service_account" "scheduler" {
   description  = "Identity of the Cloud Scheduler job that calls the reconciler (run.invoker on it only)."
 }
 
+# Identity Pub/Sub push or Eventarc delivers events to ingest with.
 resource "google_service_account" "push" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-push"
@@ -109,6 +113,7 @@ resource "google_service_account" "push" {
   description  = "Identity of the Pub/Sub push or Eventarc delivery to ingest (run.invoker on it only)."
 }
 
+# Identity the function builds run as.
 resource "google_service_account" "build" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-build"
@@ -116,6 +121,7 @@ resource "google_service_account" "build" {
   description  = "Builds the functions' containers from their source archives."
 }
 
+# Narrow Vertex AI roles instead of roles/aiplatform.user (see the table above).
 resource "google_project_iam_custom_role" "this" {
   for_each = local.custom_roles
 
@@ -126,6 +132,7 @@ resource "google_project_iam_custom_role" "this" {
   permissions = each.value.permissions
 }
 
+# Predefined project roles per function (table above).
 resource "google_project_iam_member" "function" {
   for_each = local.project_bindings
 
@@ -134,6 +141,7 @@ resource "google_project_iam_member" "function" {
   member  = google_service_account.function[each.value.fn].member
 }
 
+# The custom Vertex AI role of chat, search and ingest.
 resource "google_project_iam_member" "function_custom" {
   for_each = { for fn, role in local.custom_role_of : fn => role if contains(var.functions, fn) }
 
@@ -162,6 +170,7 @@ resource "google_bigquery_dataset_iam_member" "function" {
   member     = google_service_account.function[each.key].member
 }
 
+# Read access to exactly the secrets each function gets as env vars.
 resource "google_secret_manager_secret_iam_member" "function" {
   for_each = local.secret_bindings
 

@@ -3,6 +3,7 @@
 # subscription that delivers events to the ingest function with retries and dead-lettering.
 # The push subscription is gated by a plain bool: its endpoint is only known after apply.
 
+# The project number names the Pub/Sub service agent.
 data "google_project" "this" {
   project_id = var.project_id
 }
@@ -12,6 +13,7 @@ locals {
   pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }
 
+# Every stored message and session change; kept for replay (seek).
 resource "google_pubsub_topic" "messages" {
   #checkov:skip=CKV_GCP_83:Google-managed encryption by default; set kms_key_name for CMEK. Events carry message text already protected the same way in Firestore.
   project                    = var.project_id
@@ -21,6 +23,7 @@ resource "google_pubsub_topic" "messages" {
   labels                     = var.labels
 }
 
+# Events that failed max_delivery_attempts times.
 resource "google_pubsub_topic" "dead_letter" {
   #checkov:skip=CKV_GCP_83:Google-managed encryption by default; set kms_key_name for CMEK. Events carry message text already protected the same way in Firestore.
   project                    = var.project_id
@@ -46,6 +49,7 @@ resource "google_pubsub_subscription" "dead_letter" {
   }
 }
 
+# The service agent forwards undeliverable events to the dead-letter topic.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.dead_letter.name
@@ -53,6 +57,7 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   member  = local.pubsub_agent
 }
 
+# Push delivery to the ingest function with backoff and dead-lettering (pubsub_push mode).
 resource "google_pubsub_subscription" "ingest_push" {
   count = var.create_push_subscription ? 1 : 0
 

@@ -2,6 +2,7 @@
 # Pub/Sub was unavailable. The call carries an OIDC token of a dedicated account that may invoke
 # the reconciler and nothing else; the reconciler itself is not public.
 
+# The reconciler run, every few minutes.
 resource "google_cloud_scheduler_job" "reconciler" {
   project          = var.project_id
   region           = var.region

@@ -2,6 +2,7 @@
 # (streaming updates, so a message is searchable seconds after it is stored), a public index
 # endpoint, and the deployed index the search function queries with find_neighbors.
 
+# The index of message vectors.
 resource "google_vertex_ai_index" "this" {
   project      = var.project_id
   region       = var.region
@@ -30,6 +31,7 @@ resource "google_vertex_ai_index" "this" {
   }
 }
 
+# Where queries go.
 resource "google_vertex_ai_index_endpoint" "this" {
   #checkov:skip=CKV2_GCP_34:A private endpoint needs VPC peering or Private Service Connect plus VPC egress for every function; the public endpoint still requires IAM (aiplatform.indexEndpoints.queryVectors), held only by the search function.
   project      = var.project_id
@@ -42,6 +44,7 @@ resource "google_vertex_ai_index_endpoint" "this" {
   public_endpoint_enabled = true
 }
 
+# The index served on the endpoint by dedicated replicas.
 resource "google_vertex_ai_index_endpoint_deployed_index" "this" {
   index_endpoint    = google_vertex_ai_index_endpoint.this.id
   index             = google_vertex_ai_index.this.id
