@@ -1,20 +1,18 @@
-"""The backfill command against the emulators: Firestore (written through the session store) ->
-BigQuery and the vector index. Fills empty copies, re-runs without duplicates, and resumes
-after a BigQuery outage from its state file."""
+"""The backfill command against the stack's emulators: Firestore (written through the session
+store) -> BigQuery and the vector index. Fills empty copies, re-runs without duplicates, and
+resumes after a BigQuery outage from its state file."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from google.cloud import bigquery
 
-from emulators.launcher import ManagedProcess
-from emulators.provision import bigquery_client, load_layout, provision_bigquery
+from emulators.provision import bigquery_client
+from emulators.stack import Stack
 from shared.adapters.firestore.session_store import FirestoreSessionStore
 from shared.bootstrap import Services
 from shared.config import Settings
@@ -24,47 +22,33 @@ from shared.ports.analytics_sink import AnalyticsSink
 from shared.ports.session_store import SessionKey
 from shared.tools.backfill import EX_TEMPFAIL, main
 from tests.conftest import unique_id
-from tests.integration.ingest_support import (
-    bigquery_emulator,
-    stored_rows,
-    vector_ids,
-    vertex_emulator,
-    visible_messages,
-)
+from tests.integration.ingest_support import stored_rows, vector_ids, visible_messages
 
-DATASET = "hs_backfill"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SESSIONS, TURNS = 5, 4
 
 
 class Env:
-    def __init__(self, bq: ManagedProcess, client: bigquery.Client, env: dict[str, str]):
-        self.bigquery, self.client, self.env = bq, client, env
+    """The stack's Firestore, BigQuery and Vertex emulators, for an in-process backfill."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.env = stack.env
+        self.dataset = stack.config.settings.bigquery_dataset
+        self.client = bigquery_client(stack.url("bigquery"), stack.config.settings.project)
 
     def services(self) -> Services:
         """Fresh services from the environment, as a new `python -m` process would build."""
         os.environ.update(self.env)
+        os.environ["HS_BIGQUERY_TIMEOUT_S"] = "2"  # an outage ends a batch in seconds
         return Services(Settings())
 
 
 @pytest.fixture(scope="module")
-def env(
-    project_id: str, firestore_emulator: ManagedProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Env]:
-    vertex, vertex_env = vertex_emulator(project_id)
-    bq, endpoint = bigquery_emulator(tmp_path_factory.mktemp("bigquery"))
-    settings = {
-        "GOOGLE_CLOUD_PROJECT": project_id,
-        "FIRESTORE_EMULATOR_HOST": firestore_emulator.address,
-        "HS_BIGQUERY_ENDPOINT": endpoint,
-        "HS_BIGQUERY_DATASET": DATASET,
-        "HS_BIGQUERY_TIMEOUT_S": "2",
-        **vertex_env,
-    }
-    with vertex, bq:
-        client = bigquery_client(endpoint, project_id)
-        provision_bigquery(client, DATASET, "US", load_layout())
-        yield Env(bq, client, settings)
+def env(stack: Stack) -> Env:
+    if not all(stack.has(name) for name in ("firestore", "bigquery", "vertex")):
+        pytest.skip(f"stack incomplete: {stack.skipped}")
+    return Env(stack)
 
 
 def fill_firestore(env: Env, tenant: str) -> list[str]:
@@ -103,21 +87,23 @@ def test_backfill_fills_empty_copies_and_a_rerun_duplicates_nothing(
     expected = fill_firestore(env, tenant)
 
     assert run(env, "--tenant", tenant, "--batch-size", "6") == 0
-    first = visible_messages(env.client, DATASET, tenant), vector_ids(env.env, tenant)
+    first = visible_messages(env.client, env.dataset, tenant), vector_ids(env.env, tenant)
     assert run(env, "--tenant", tenant, "--batch-size", "6") == 0
 
     assert first == (expected, expected)
-    assert visible_messages(env.client, DATASET, tenant) == expected
+    assert visible_messages(env.client, env.dataset, tenant) == expected
     assert vector_ids(env.env, tenant) == expected
-    assert stored_rows(env.client, DATASET, tenant) == 2 * len(expected)  # the view dedups
+    assert stored_rows(env.client, env.dataset, tenant) == 2 * len(expected)  # the view dedups
 
 
 class OutageAfter:
-    """The real BigQuery sink, but the BigQuery process is stopped before write number `n`:
-    a real outage, at a known point in the run."""
+    """The real BigQuery sink, but the stack's BigQuery is stopped before write number `n`:
+    a real outage, at a known point in the run. `end()` restarts it."""
 
     def __init__(self, env: Env, sink: AnalyticsSink, n: int) -> None:
-        self._env, self._sink, self._left = env, sink, n
+        self._sink, self._left = sink, n
+        self._outage = env.stack.down("bigquery")
+        self._started = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sink, name)
@@ -125,8 +111,13 @@ class OutageAfter:
     def write_messages(self, records: Any) -> None:
         self._left -= 1
         if self._left == 0:
-            self._env.bigquery.stop()
+            self._outage.__enter__()
+            self._started = True
         self._sink.write_messages(records)
+
+    def end(self) -> None:
+        if self._started:
+            self._outage.__exit__(None, None, None)
 
 
 def test_backfill_resumes_after_an_outage_from_its_state_file(env: Env, tmp_path: Path) -> None:
@@ -136,17 +127,17 @@ def test_backfill_resumes_after_an_outage_from_its_state_file(env: Env, tmp_path
     # Pages of 2 sessions (8 messages, 4 writes): the outage hits the second page.
     args = ["--tenant", tenant, "--batch-size", "2", "--state-file", str(state), "--retries", "0"]
     services = env.services()
-    services = Services(services.settings, analytics=OutageAfter(env, services.analytics, 5))
+    outage = OutageAfter(env, services.analytics, 5)
 
     try:
-        assert main(args, services=services) == EX_TEMPFAIL
+        assert main(args, services=Services(services.settings, analytics=outage)) == EX_TEMPFAIL
     finally:
-        env.bigquery.start(timeout=60)
+        outage.end()
     assert state.exists()
     assert run(env, *args) == 0
 
     assert not state.exists()
-    assert visible_messages(env.client, DATASET, tenant) == expected
+    assert visible_messages(env.client, env.dataset, tenant) == expected
     assert vector_ids(env.env, tenant) == expected
     # The first page was not written again: every message row exists exactly once.
-    assert stored_rows(env.client, DATASET, tenant) == len(expected)
+    assert stored_rows(env.client, env.dataset, tenant) == len(expected)
