@@ -42,6 +42,7 @@ log = logging.getLogger("emulators.firestore")
 SERVICE = "google.firestore.v1.Firestore"
 DEFAULT_LIST_PAGE = 300
 MAX_AGGREGATIONS = 5
+PRUNE_EVERY_COMMITS = 5000  # forget versions older than the read_time window now and then
 AUTO_ID_CHARS = string.ascii_letters + string.digits
 _random = random.SystemRandom()
 
@@ -60,6 +61,7 @@ class FirestoreState:
         self.index_config = index_config
         self.strict = strict
         self.dirty = False
+        self.commits = 0
 
     def db(self, name: str) -> Database:
         d = self.dbs.get(name)
@@ -282,6 +284,9 @@ class Servicer:
             finally:
                 self.s.txns.end(txn)
         commit_us = db.next_commit_time()
+        self.s.commits += 1
+        if self.s.commits % PRUNE_EVERY_COMMITS == 0:
+            db.prune(commit_us)
         staged, results = stage(db, writes, commit_us)
         for path, new in staged.items():
             old = db.get(path)

@@ -41,3 +41,27 @@ def test_data_dir_is_saved_periodically(tmp_path):
         os.killpg(proc._proc.pid, signal.SIGKILL)  # no clean stop
     with emulator_process("--data-dir", str(data), name="periodic") as proc:
         assert make_client(proc.address, "p").collection("c").document("d").get().get("n") == 1
+
+
+def test_in_process_server_and_internal_errors(monkeypatch):
+    from google.api_core import exceptions
+
+    from emulators.firestore import Server
+    from emulators.firestore import server as server_module
+
+    with Server(port=0) as server:
+        db = make_client(server.address, "inproc")
+        db.collection("c").document("d").set({"n": 1})
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("bug")
+
+        monkeypatch.setattr(server_module, "run", broken)
+        try:
+            list(db.collection("c").stream(retry=None))  # the client would retry INTERNAL
+        except exceptions.InternalServerError as exc:
+            assert "RuntimeError" in exc.message
+        else:
+            raise AssertionError("expected INTERNAL")
+        monkeypatch.undo()
+        assert [d.id for d in db.collection("c").stream()] == ["d"]  # still serving
