@@ -5,6 +5,7 @@ locals {
   env = "dev"
 }
 
+# The whole system for this environment.
 module "hybrid_sessions" {
   source = "../../modules/hybrid_sessions"
 
