@@ -167,18 +167,19 @@ class IngestService:
 def _run_independently(steps: dict[str, Callable[[], object]]) -> None:
     """Run every step; afterwards raise `Unavailable` if any step should be retried, else the
     first permanent error. A failing sink never stops the others from catching up."""
-    retry: list[str] = []
+    retry: dict[str, Unavailable] = {}
     permanent: list[HybridSessionsError] = []
     for name, step in steps.items():
         try:
             step()
         except Unavailable as exc:
             log.warning("ingest: %s unavailable: %s", name, exc.message)
-            retry.append(f"{name}: {exc.message}")
+            retry[name] = exc
         except HybridSessionsError as exc:
             log.error("ingest: %s rejected the data (%s): %s", name, exc.code, exc.message)
             permanent.append(exc)
     if retry:
-        raise Unavailable("; ".join(retry), sinks=[r.split(":", 1)[0] for r in retry])
+        message = "; ".join(f"{name}: {exc.message}" for name, exc in retry.items())
+        raise Unavailable(message, sinks=list(retry))
     if permanent:
         raise permanent[0]

@@ -19,6 +19,7 @@ from shared.domain.errors import InvalidInput
 from shared.ports.analytics_sink import AnalyticsSink, Erasure, MessageRecord, SessionRecord
 
 if TYPE_CHECKING:
+    from google.api_core.retry import Retry
     from google.cloud import bigquery
 
     from shared.config import Settings
@@ -146,7 +147,7 @@ class BigQueryAnalyticsSink(AnalyticsSink):
         except Exception as exc:
             raise translate(exc, action) from exc
 
-    def _retry(self):
+    def _retry(self) -> Retry:
         """The client's own retry, bounded so an outage fails the invocation in seconds
         (Pub/Sub then redelivers with backoff) instead of blocking it for ten minutes."""
         from google.cloud.bigquery import DEFAULT_RETRY
