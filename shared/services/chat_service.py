@@ -277,12 +277,19 @@ def _body(
 
 @contextmanager
 def _llm_error_codes() -> Iterator[None]:
-    """The LLM's own failures get codes of their own, distinct from storage failures."""
+    """The LLM's failures carry `llm_*` codes (the adapter's own when it gave one, e.g.
+    `llm_rate_limited`), so clients can tell them from storage failures."""
     try:
         yield
     except Unavailable as err:
-        raise Unavailable(err.message, code="llm_unavailable", retry_after_s=5) from err
+        if err.code.startswith("llm_"):
+            raise
+        raise Unavailable(
+            err.message, code="llm_unavailable", retry_after_s=err.retry_after_s or 5
+        ) from err
     except UpstreamError as err:
+        if err.code.startswith("llm_"):
+            raise
         raise UpstreamError(err.message, code="llm_error") from err
 
 

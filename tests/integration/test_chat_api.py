@@ -157,7 +157,7 @@ def test_llm_failure_stores_nothing(api, deployment: Deployment) -> None:
     finally:
         requests.delete(f"{deployment.vertex_url}/emulator/v1/faults", timeout=10)
     assert response.status_code in (502, 503)
-    assert response.json()["error"]["code"] in ("llm_unavailable", "llm_error")
+    assert response.json()["error"]["code"].startswith("llm_")
     db = firestore_client(deployment.firestore_host, deployment.project)
     assert count_tenant_docs(db, api.tenant)["messages"] == 0
 
