@@ -95,3 +95,31 @@ def test_dev_mode_refuses_to_start_on_cloud_functions(deployment: Deployment) ->
     )
     assert result.returncode != 0
     assert "HS_AUTH_MODE=dev refuses to run on Cloud Functions" in result.stderr
+
+
+def test_operator_tool_mints_and_disables_keys(deployment: Deployment) -> None:
+    env = function_env(
+        deployment.project, deployment.firestore_host, deployment.pubsub_host, "http://x"
+    )
+    tenant = f"o{uuid.uuid4().hex[:8]}"
+
+    def tool(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shared.tools.api_keys", *args],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    created = tool("create", "--tenant", tenant, "--user", "svc-1", "--name", "nightly")
+    assert created.returncode == 0, created.stderr
+    fields = dict(line.split(": ", 1) for line in created.stdout.splitlines() if ": " in line)
+    key, key_hash = fields["key"].strip(), fields["key_hash"].strip()
+    url = deployment.api.url("/v1/sessions")
+    made = requests.post(url, json={}, headers={"X-API-Key": key}, timeout=30)
+    assert made.status_code == 201 and made.json()["user_id"] == "svc-1"
+    assert tool("disable", "--key-hash", key_hash).returncode == 0
+    assert tool("disable", "--key-hash", "0" * 64).returncode == 1
+    assert tool("create", "--tenant", "a/b", "--user", "u").returncode == 2
