@@ -5,9 +5,9 @@ Serves, on one port:
   deterministic local model that says it is one (`generative.py`);
 - text embeddings, `:predict` and `:embedContent`, answered with real all-MiniLM-L6-v2 vectors
   (`embeddings.py`, `minilm.py`);
-- Vector Search: IndexService UpsertDatapoints, RemoveDatapoints, GetIndex, ListIndexes;
-  IndexEndpointService GetIndexEndpoint; MatchService FindNeighbors and ReadIndexDatapoints
-  (`vector_search.py`), with the paths and JSON mapping of aiplatform_v1's REST transport;
+- Vector Search with the paths and JSON mapping of aiplatform_v1's REST transport
+  (`vector_routes.py`): datapoint upsert/remove, FindNeighbors, ReadIndexDatapoints, and the
+  index and endpoint resources (`vector_search.py`, `vector_admin.py`);
 - test hooks under `/emulator/v1/` (faults, latency, reset, config, stats), mirrored by methods
   on `Server` for in-process use.
 
@@ -18,8 +18,7 @@ Vertex RPCs 501 UNIMPLEMENTED.
 What it does not mimic:
 - authentication and IAM (any or no Authorization header is accepted), quotas, regions and
   the separate public-endpoint host of a deployed index (everything is on this one address);
-- long-running operations: indexes and endpoints are declared by config (flags, a JSON file or
-  `POST /emulator/v1/config`), not by CreateIndex/DeployIndex, which answer 501;
+- operation timing: long-running operations (CreateIndex, DeployIndex...) are done at once;
 - Gemini itself (replies are canned and deterministic), its tokenizer (token counts are word
   and punctuation counts), safety ratings, tools, multimodal parts;
 - embedding sizes other than 384 and task-type-specific vectors (see `embeddings.py`);
@@ -42,7 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from google.protobuf import json_format
 
-from emulators.vertex import embeddings, generative, vector_search
+from emulators.vertex import embeddings, generative, vector_admin, vector_routes, vector_search
 from emulators.vertex.errors import ApiError, invalid, not_found, unimplemented
 from emulators.vertex.minilm import get_model, limit_blas_threads
 
@@ -51,15 +50,6 @@ _MODEL_ROUTE = re.compile(
     r"^/(?P<version>v1|v1beta1)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
     r"publishers/(?P<publisher>[^/]+)/models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$"
 )
-_INDEX_RPC = re.compile(
-    r"^/v1/(?P<name>projects/[^/]+/locations/[^/]+/indexes/[^/:]+):(?P<method>[A-Za-z]+)$"
-)
-_ENDPOINT_RPC = re.compile(
-    r"^/v1/(?P<name>projects/[^/]+/locations/[^/]+/indexEndpoints/[^/:]+):(?P<method>[A-Za-z]+)$"
-)
-_INDEX = re.compile(r"^/v1/(?P<name>projects/[^/]+/locations/[^/]+/indexes/[^/:]+)$")
-_INDEXES = re.compile(r"^/v1/(?P<parent>projects/[^/]+/locations/[^/]+)/indexes$")
-_ENDPOINT = re.compile(r"^/v1/(?P<name>projects/[^/]+/locations/[^/]+/indexEndpoints/[^/:]+)$")
 # Other Vertex resources a client might reach for: known to exist, not written here.
 _VERTEX_RESOURCE = re.compile(r"^/(v1|v1beta1)/projects/[^/]+/locations/[^/]+(/.*)?$")
 _GENERATE_METHODS = ("generateContent", "streamGenerateContent", "countTokens")
@@ -88,6 +78,7 @@ class Server:
         self._lock = threading.Lock()
         self._config = config or {}
         self._vector = self._fresh_vector_search()
+        self._operations = vector_admin.Operations()
         self._faults: list[_Fault] = []
         self._latency: dict[str, float] = {}
         self._calls: Counter[str] = Counter()
@@ -171,6 +162,7 @@ class Server:
         """Back to the start-up state: configured indexes, empty, no faults, no latency."""
         with self._lock:
             self._vector = self._fresh_vector_search()
+            self._operations = vector_admin.Operations()
             self._faults.clear()
             self._latency.clear()
             self._calls.clear()
@@ -200,13 +192,9 @@ class Server:
 
     # -- RPC dispatch ---------------------------------------------------------------------
 
-    def _vector_call(self, fn_name: str, request: Any) -> Any:
+    def _vector_call(self, route: vector_routes.Route, match: re.Match[str], request: Any) -> Any:
         with self._lock:
-            return getattr(self._vector, fn_name)(request)
-
-    def _vector_read(self, fn_name: str, *args: Any) -> Any:
-        with self._lock:
-            return getattr(self._vector, fn_name)(*args)
+            return route.call(self._vector, self._operations, match, request)
 
 
 def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
@@ -302,16 +290,10 @@ class _Handler(BaseHTTPRequestHandler):
                 raise not_found(f"{method} {path} is not a route")
             self._model_rpc(match["publisher"], match["model"], match["method"], query, raw)
             return
-        for pattern, verb, handler in (
-            (_INDEX_RPC, "POST", self._index_rpc),
-            (_ENDPOINT_RPC, "POST", self._endpoint_rpc),
-            (_INDEX, "GET", self._get_index),
-            (_INDEXES, "GET", self._list_indexes),
-            (_ENDPOINT, "GET", self._get_endpoint),
-        ):
-            match = pattern.match(path)
-            if match and method == verb:
-                handler(match, query, raw)
+        for route in vector_routes.ROUTES:
+            match = route.pattern.match(path)
+            if match and method == route.verb:
+                self._vector_rpc(route, match, query, raw)
                 return
         if _VERTEX_RESOURCE.match(path):
             raise unimplemented(f"{method} {path} is not implemented by the local emulator")
@@ -374,60 +356,20 @@ class _Handler(BaseHTTPRequestHandler):
             raise invalid(f"{model} does not support embedContent; use :predict")
         return embeddings.embed_content(get_model(), body)
 
-    def _index_rpc(self, match: re.Match[str], query: dict[str, list[str]], raw: bytes) -> None:
-        rpcs = {
-            "upsertDatapoints": (vector_search.UpsertDatapointsRequest, "upsert_datapoints"),
-            "removeDatapoints": (vector_search.RemoveDatapointsRequest, "remove_datapoints"),
-        }
-        self._vector_rpc(rpcs, "index", match, query, raw)
-
-    def _endpoint_rpc(self, match: re.Match[str], query: dict[str, list[str]], raw: bytes) -> None:
-        rpcs = {
-            "findNeighbors": (vector_search.FindNeighborsRequest, "find_neighbors"),
-            "readIndexDatapoints": (
-                vector_search.ReadIndexDatapointsRequest,
-                "read_index_datapoints",
-            ),
-        }
-        self._vector_rpc(rpcs, "index_endpoint", match, query, raw)
-
     def _vector_rpc(
         self,
-        rpcs: dict[str, tuple[Any, str]],
-        name_field: str,
+        route: vector_routes.Route,
         match: re.Match[str],
         query: dict[str, list[str]],
         raw: bytes,
     ) -> None:
-        if match["method"] not in rpcs:
-            raise unimplemented(f"{match['method']} is not implemented by the local emulator")
-        delay = self.emulator._admit(match["method"], "vector")
-        message_class, fn_name = rpcs[match["method"]]
-        request = vector_search.parse_request(self._json_body(raw), message_class)
-        # The transport moves the resource name from the body into the URL.
-        setattr(request, name_field, match["name"])
-        response = self.emulator._vector_call(fn_name, request)
+        delay = self.emulator._admit(route.rpc, "vector")
+        request = None
+        if route.body is not None:
+            request = vector_search.parse_request(self._json_body(raw), route.body)
+        response = self.emulator._vector_call(route, match, request)
         time.sleep(delay)
         self._send_proto(response, query)
-
-    def _get_index(self, match: re.Match[str], query: dict[str, list[str]], raw: bytes) -> None:
-        delay = self.emulator._admit("getIndex", "vector")
-        message = self.emulator._vector_read("get_index", match["name"])
-        time.sleep(delay)
-        self._send_proto(message, query)
-
-    def _list_indexes(self, match: re.Match[str], query: dict[str, list[str]], raw: bytes) -> None:
-        delay = self.emulator._admit("listIndexes", "vector")
-        response = vector_search.ListIndexesResponse()
-        response.indexes.extend(self.emulator._vector_read("list_indexes", match["parent"]))
-        time.sleep(delay)
-        self._send_proto(response, query)
-
-    def _get_endpoint(self, match: re.Match[str], query: dict[str, list[str]], raw: bytes) -> None:
-        delay = self.emulator._admit("getIndexEndpoint", "vector")
-        message = self.emulator._vector_read("get_endpoint", match["name"])
-        time.sleep(delay)
-        self._send_proto(message, query)
 
     def _admin(self, method: str, route: str, raw: bytes) -> None:
         emulator = self.emulator

@@ -146,8 +146,67 @@ def test_config_route_refuses_duplicates(server: Server) -> None:
     assert response.json()["error"]["status"] == "ALREADY_EXISTS"
 
 
-def test_lro_rpcs_are_unimplemented(server: Server) -> None:
+def test_resources_through_long_running_operations(server: Server) -> None:
+    index, match, endpoints = clients(server)
+
+    created = index.create_index(
+        parent=PARENT,
+        index={
+            "display_name": "memory",
+            "metadata": {"config": {"dimensions": 2, "distanceMeasureType": "COSINE_DISTANCE"}},
+            "index_update_method": "STREAM_UPDATE",
+        },
+    ).result(timeout=5)
+    endpoint = endpoints.create_index_endpoint(
+        parent=PARENT, index_endpoint={"display_name": "memory", "public_endpoint_enabled": True}
+    ).result(timeout=5)
+    deployed = endpoints.deploy_index(
+        index_endpoint=endpoint.name, deployed_index={"id": "memory_v2", "index": created.name}
+    ).result(timeout=5)
+    index.upsert_datapoints(
+        types.UpsertDatapointsRequest(
+            index=created.name, datapoints=[{"datapoint_id": "a", "feature_vector": [3, 4]}]
+        )
+    )
+    found = match.find_neighbors(
+        types.FindNeighborsRequest(
+            index_endpoint=endpoint.name,
+            deployed_index_id="memory_v2",
+            queries=[{"datapoint": {"feature_vector": [1, 0]}}],
+        )
+    )
+
+    assert created.name.startswith(f"{PARENT}/indexes/")
+    assert created.metadata["config"]["distanceMeasureType"] == "COSINE_DISTANCE"
+    assert deployed.deployed_index.id == "memory_v2"
+    assert found.nearest_neighbors[0].neighbors[0].distance == pytest.approx(0.6)
+    with pytest.raises(exceptions.BadRequest, match="undeploy"):
+        index.delete_index(name=created.name).result(timeout=5)
+    endpoints.undeploy_index(index_endpoint=endpoint.name, deployed_index_id="memory_v2").result(
+        timeout=5
+    )
+    index.delete_index(name=created.name).result(timeout=5)
+    endpoints.delete_index_endpoint(name=endpoint.name).result(timeout=5)
+    with pytest.raises(exceptions.NotFound):
+        index.get_index(name=created.name)
+
+
+def test_created_index_defaults_to_batch_updates_like_vertex(server: Server) -> None:
     index, _, _ = clients(server)
+    created = index.create_index(
+        parent=PARENT, index={"display_name": "batch", "metadata": {"config": {"dimensions": 2}}}
+    ).result(timeout=5)
+
+    with pytest.raises(exceptions.BadRequest, match="StreamUpdate is not enabled"):
+        index.upsert_datapoints(
+            types.UpsertDatapointsRequest(
+                index=created.name, datapoints=[{"datapoint_id": "a", "feature_vector": [1, 0]}]
+            )
+        )
+
+
+def test_unwritten_vertex_rpcs_are_unimplemented(server: Server) -> None:
+    _, _, endpoints = clients(server)
 
     with pytest.raises(exceptions.MethodNotImplemented):
-        index.create_index(parent=PARENT, index={"display_name": "x"})
+        endpoints.list_index_endpoints(parent=PARENT)
