@@ -211,13 +211,15 @@ class Limits:
 
 
 def _check_storable(value: Any, path: str, in_list: bool = False) -> None:
-    """Firestore cannot store empty map keys or a list directly inside a list: refuse them here
-    rather than after the LLM has answered."""
+    """Firestore cannot store empty map keys, integers beyond 64 bits or a list directly inside
+    a list: refuse them here rather than after the LLM has answered."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not key:
                 raise InvalidInput(f"{path} has an empty key", code="invalid_metadata")
             _check_storable(item, f"{path}.{key}")
+    elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise InvalidInput(f"{path} does not fit a 64-bit integer", code="invalid_metadata")
     elif isinstance(value, list):
         if in_list:
             raise InvalidInput(f"{path} nests a list in a list", code="invalid_metadata")

@@ -185,6 +185,8 @@ def test_metadata_limits(fx: Fakes) -> None:
     with pytest.raises(InvalidInput):
         fx.services.sessions.create(ALICE, CreateSession(metadata={"x": [[1]]}))
     with pytest.raises(InvalidInput):
+        fx.services.sessions.create(ALICE, CreateSession(metadata={"n": 2**64}))
+    with pytest.raises(InvalidInput):
         fx.services.sessions.create(ALICE, CreateSession(title="t" * 201))
     assert fx.store.sessions == {}
 
