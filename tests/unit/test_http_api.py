@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import functions_framework
 import pytest
 
+from emulators.launcher import REPO_ROOT
 from shared import bootstrap
 from tests.unit.session_fakes import Fakes, build
 
@@ -25,12 +26,16 @@ def fx() -> Iterator[Fakes]:
 
 @pytest.fixture
 def chat(fx: Fakes):
-    return functions_framework.create_app("chat", "functions/chat/main.py").test_client()
+    return functions_framework.create_app(
+        "chat", str(REPO_ROOT / "functions/chat/main.py")
+    ).test_client()
 
 
 @pytest.fixture
 def sessions(fx: Fakes):
-    return functions_framework.create_app("sessions", "functions/sessions/main.py").test_client()
+    return functions_framework.create_app(
+        "sessions", str(REPO_ROOT / "functions/sessions/main.py")
+    ).test_client()
 
 
 def error_code(response) -> str:
