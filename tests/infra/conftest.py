@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -88,11 +89,16 @@ def terraform(cwd: Path, *args: str) -> tuple[int, str, str]:
 
 
 def evaluate(
-    module: str, scratch: Path, variables: dict[str, Any], outputs: dict[str, str]
+    module: str,
+    scratch: Path,
+    variables: dict[str, Any],
+    outputs: dict[str, str],
+    root: Path | None = None,
 ) -> dict[str, Any]:
     """Apply `module`'s variables.tf + locals.tf with `variables`; return `outputs` values."""
-    root = scratch / module
-    root.mkdir(parents=True)
+    if root is None:
+        root = scratch / module
+        root.mkdir(parents=True)
     for name in ("variables.tf", "locals.tf"):
         shutil.copy(MODULES / module / name, root / name)
     (root / "outputs.tf").write_text(
@@ -111,6 +117,32 @@ def evaluate(
     code, out, err = terraform(root, "output", "-json", f"-state={state}")
     assert code == 0, out + err
     return {k: v["value"] for k, v in json.loads(out).items()}
+
+
+_MODULE_OUTPUT = re.compile(r"\bmodule\.([a-z_]+)\.([a-z_]+)")
+
+
+def evaluate_composition(
+    scratch: Path, variables: dict[str, Any], stubs: dict[str, Any], outputs: dict[str, str]
+) -> dict[str, Any]:
+    """Like evaluate(), for the composition root, whose main.tf locals also read other modules'
+    outputs: that `locals` block is copied with each `module.X.Y` replaced by a stub variable
+    `module_X_Y` whose value comes from `stubs` ({"X.Y": value})."""
+    main = (MODULES / "hybrid_sessions" / "main.tf").read_text(encoding="utf-8")
+    block = re.search(r"^locals \{\n.*?^\}\n", main, re.MULTILINE | re.DOTALL)
+    assert block, "hybrid_sessions/main.tf has no locals block"
+    referenced = set(_MODULE_OUTPUT.findall(block.group(0)))
+    missing = {f"{m}.{o}" for m, o in referenced} - set(stubs)
+    assert not missing, f"stub these module outputs: {sorted(missing)}"
+    root = scratch / "hybrid_sessions"
+    root.mkdir(parents=True)
+    (root / "main_locals.tf").write_text(
+        _MODULE_OUTPUT.sub(r"var.module_\1_\2", block.group(0))
+        + "".join(f'variable "module_{m}_{o}" {{}}\n' for m, o in sorted(referenced)),
+        encoding="utf-8",
+    )
+    stub_vars = {f"module_{k.replace('.', '_')}": v for k, v in stubs.items()}
+    return evaluate("hybrid_sessions", scratch, {**variables, **stub_vars}, outputs, root=root)
 
 
 class TerraformError(AssertionError):

@@ -18,6 +18,7 @@ from tests.infra.conftest import (
     MODULES,
     TerraformError,
     evaluate,
+    evaluate_composition,
     function_folders,
     load_hcl,
     locals_of,
@@ -135,7 +136,7 @@ def test_chat_never_gets_bigquery_and_ingest_never_gets_the_llm(composition: dic
         "aiplatform.indexes.get",
         "aiplatform.indexes.update",
     }
-    assert "roles/aiplatform.user" not in iam
+    assert '"roles/aiplatform.user"' not in iam
 
 
 def test_secrets_go_only_to_the_functions_that_read_them(composition: dict) -> None:
@@ -392,3 +393,92 @@ def test_extra_env_takes_only_hs_settings_of_known_functions(tmp_path: Path) -> 
         evaluate(
             "hybrid_sessions", tmp_path, composition_vars(extra_env={"chat": {"PATH": "/x"}}), {}
         )
+
+
+# --- what each function is deployed with, module outputs stubbed ----------------------------
+
+STUBS = {
+    "firestore.database_id": "(default)",
+    "pubsub.messages_topic": "hs-local-messages",
+    "bigquery.dataset_id": "hs_local",
+    "bigquery.location": "US",
+    "vector_search.index_id": "projects/p/locations/us-central1/indexes/1",
+    "vector_search.index_endpoint_id": "projects/p/locations/us-central1/indexEndpoints/2",
+    "vector_search.deployed_index_id": "hs_local_messages",
+    "vector_search.public_endpoint_domain": "123.us-central1-456.vdb.vertexai.goog",
+    "iam.function_service_accounts": {fn: f"hs-local-{fn}@p.iam" for fn in ALL_FUNCTIONS},
+    "iam.gateway_service_account": "hs-local-gateway@p.iam",
+    "iam.push_service_account": "hs-local-push@p.iam",
+    "iam.scheduler_service_account": "hs-local-scheduler@p.iam",
+    "functions.urls": {fn: f"https://hs-local-{fn}.run.app" for fn in ALL_FUNCTIONS},
+}
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return evaluate_composition(
+        tmp_path_factory.mktemp("deployed"),
+        composition_vars(
+            llm_provider="openai",
+            openai_base_url="https://llm.example/v1",
+            api_key_pepper_secret="hs-local-pepper",
+            secrets={"HS_OPENAI_API_KEY": {"secret": "hs-local-openai", "functions": ["chat"]}},
+            extra_env={"chat": {"HS_SYSTEM_PROMPT": "be brief"}},
+        ),
+        STUBS,
+        {
+            "functions": "local.function_configs",
+            "invokers": "local.invokers",
+            "backends": "local.backend_urls",
+        },
+    )
+
+
+def test_deployed_env_is_exactly_what_each_function_reads(deployed: dict) -> None:
+    known = settings_env_names()
+    for fn, config in deployed["functions"].items():
+        env = config["env"]
+        assert set(env) <= known, fn
+        assert REQUIRED_ENV[fn] <= set(env), fn
+        assert not set(env) & LOCAL_ONLY_ENV, fn
+        assert all(isinstance(v, str) and v for v in env.values()), fn
+        assert config["service_account_email"] == f"hs-local-{fn}@p.iam"
+    chat = deployed["functions"]["chat"]["env"]
+    assert chat["HS_OPENAI_BASE_URL"] == "https://llm.example/v1"
+    assert chat["HS_SYSTEM_PROMPT"] == "be brief"
+    assert chat["HS_AUTH_MODE"] == "firebase"
+    ingest = deployed["functions"]["ingest"]["env"]
+    assert ingest["HS_VECTOR_INDEX"] == STUBS["vector_search.index_id"]
+    assert ingest["HS_EMBEDDING_DIMENSIONS"] == "768"
+    search = deployed["functions"]["search"]["env"]
+    assert search["HS_VECTOR_PUBLIC_ENDPOINT"] == STUBS["vector_search.public_endpoint_domain"]
+    assert not any("OPENAI" in name for fn in ("sessions", "search", "ingest", "reconciler")
+                   for name in deployed["functions"][fn]["env"])  # fmt: skip
+
+
+def test_deployed_secrets_reach_only_their_functions(deployed: dict) -> None:
+    secrets = {fn: set(c["secrets"]) for fn, c in deployed["functions"].items()}
+    assert secrets == {
+        "chat": {"HS_API_KEY_PEPPER", "HS_OPENAI_API_KEY"},
+        "sessions": {"HS_API_KEY_PEPPER"},
+        "search": {"HS_API_KEY_PEPPER"},
+        "ingest": set(),
+        "reconciler": set(),
+    }
+    assert deployed["functions"]["chat"]["secrets"]["HS_OPENAI_API_KEY"] == {
+        "secret": "hs-local-openai",
+        "version": "latest",
+    }
+
+
+def test_each_function_has_exactly_one_invoker_and_only_api_functions_are_gateway_backends(
+    deployed: dict,
+) -> None:
+    assert deployed["invokers"] == {
+        "chat": {"gateway": "serviceAccount:hs-local-gateway@p.iam"},
+        "sessions": {"gateway": "serviceAccount:hs-local-gateway@p.iam"},
+        "search": {"gateway": "serviceAccount:hs-local-gateway@p.iam"},
+        "ingest": {"push": "serviceAccount:hs-local-push@p.iam"},
+        "reconciler": {"scheduler": "serviceAccount:hs-local-scheduler@p.iam"},
+    }
+    assert set(deployed["backends"]) == {"chat", "sessions", "search"}

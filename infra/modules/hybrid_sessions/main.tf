@@ -3,6 +3,8 @@
 # same pattern as the local defaults in shared/config.py (hs-local-messages, hs_local, ...);
 # tests/infra checks the two agree.
 
+# Locals that need other modules' outputs; tests/infra evaluates this block with those outputs
+# stubbed.
 locals {
   # Every environment variable Terraform sets; each is a field of shared/config.py Settings.
   env_values = {
@@ -30,6 +32,41 @@ locals {
 
   # Set only when configured (an OpenAI-compatible endpoint instead of Vertex AI).
   optional_env_values = var.openai_base_url == null ? {} : { HS_OPENAI_BASE_URL = var.openai_base_url }
+
+  # What the functions module deploys: settings, identity, environment and secrets per function.
+  function_configs = {
+    for fn, s in local.functions : fn => {
+      description           = s.description
+      trigger               = s.trigger
+      memory                = s.memory
+      cpu                   = s.cpu
+      timeout_seconds       = s.timeout_seconds
+      min_instances         = s.min_instances
+      max_instances         = s.max_instances
+      concurrency           = s.concurrency
+      ingress               = s.ingress
+      service_account_email = module.iam.function_service_accounts[fn]
+      env = merge(
+        { for name in local.function_env_names[fn] : name => local.env_values[name] },
+        fn == "chat" ? local.optional_env_values : {},
+        lookup(var.extra_env, fn, {}),
+      )
+      secrets = {
+        for env_name, sec in local.secrets : env_name => { secret = sec.secret, version = sec.version }
+        if contains(sec.functions, fn)
+      }
+    }
+  }
+
+  # The gateway's backends: the HTTP functions behind it.
+  backend_urls = { for fn in local.public_functions : fn => module.functions.urls[fn] }
+
+  # Each caller identity may invoke exactly the functions it calls.
+  invokers = merge(
+    { for fn in local.public_functions : fn => { gateway = "serviceAccount:${module.iam.gateway_service_account}" } },
+    contains(var.functions, "ingest") ? { ingest = { push = "serviceAccount:${module.iam.push_service_account}" } } : {},
+    contains(var.functions, "reconciler") ? { reconciler = { scheduler = "serviceAccount:${module.iam.scheduler_service_account}" } } : {},
+  )
 }
 
 # APIs first: everything below depends on them.
@@ -156,36 +193,8 @@ module "functions" {
   event_trigger_service_account = module.iam.push_service_account
   labels                        = local.labels
 
-  functions = {
-    for fn, s in local.functions : fn => {
-      description           = s.description
-      trigger               = s.trigger
-      memory                = s.memory
-      cpu                   = s.cpu
-      timeout_seconds       = s.timeout_seconds
-      min_instances         = s.min_instances
-      max_instances         = s.max_instances
-      concurrency           = s.concurrency
-      ingress               = s.ingress
-      service_account_email = module.iam.function_service_accounts[fn]
-      env = merge(
-        { for name in local.function_env_names[fn] : name => local.env_values[name] },
-        fn == "chat" ? local.optional_env_values : {},
-        lookup(var.extra_env, fn, {}),
-      )
-      secrets = {
-        for env_name, sec in local.secrets : env_name => { secret = sec.secret, version = sec.version }
-        if contains(sec.functions, fn)
-      }
-    }
-  }
-
-  # Each caller identity may invoke exactly the functions it calls.
-  invokers = merge(
-    { for fn in local.public_functions : fn => { gateway = "serviceAccount:${module.iam.gateway_service_account}" } },
-    contains(var.functions, "ingest") ? { ingest = { push = "serviceAccount:${module.iam.push_service_account}" } } : {},
-    contains(var.functions, "reconciler") ? { reconciler = { scheduler = "serviceAccount:${module.iam.scheduler_service_account}" } } : {},
-  )
+  functions = local.function_configs
+  invokers  = local.invokers
 }
 
 # The only public entry, routing the OpenAPI operations to the HTTP functions.
@@ -200,7 +209,7 @@ module "gateway" {
   labels                  = local.labels
 
   # Backend deadlines are in the OpenAPI file, next to the routes they apply to.
-  backend_urls = { for fn in local.public_functions : fn => module.functions.urls[fn] }
+  backend_urls = local.backend_urls
 }
 
 # Periodic republishing of events stored while Pub/Sub was down.
