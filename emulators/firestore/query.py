@@ -280,7 +280,8 @@ def _compile_field_filter(db_name: str, ff: Any, ineq: list[Path]) -> tuple[Pred
                 _check_name_value(db_name, e)
         keys = {value_key(e) for e in elems}
         if op == FieldOp.IN:
-            return (lambda d: d.key(fp) in keys), [[Term(fp, "eq")] for _ in elems]
+            in_keys = keys - {(NULL,)}  # a null in the list matches nothing (as Google's)
+            return (lambda d: d.key(fp) in in_keys), [[Term(fp, "eq")] for _ in elems]
         if op == FieldOp.ARRAY_CONTAINS_ANY:
 
             def contains_any(d: Doc) -> bool:

@@ -96,6 +96,7 @@ def test_cross_type_order(mixed):
         ("==", [1], ["arr1"]),
         ("==", {"a": 1}, ["mapa"]),
         ("in", [0, "a"], ["nzd", "z", "zd", "sa"]),
+        ("in", [None, True], ["t"]),  # null in an `in` list matches nothing
         ("array_contains", "a", ["arrmix"]),
         (">", Vector([0.0]), ["vec12", "vec3"]),
         ("<", [1, 5], ["arr0", "arr1", "arr12"]),
