@@ -232,3 +232,23 @@ def test_trace_header_lands_in_logs(chat, capsys) -> None:
         "/traces/0123456789abcdef0123456789abcdef"
     )
     assert summary["severity"] == "INFO" and summary["httpRequest"]["status"] == 201
+
+
+@pytest.mark.parametrize("name", ["chat", "sessions", "reconciler"])
+def test_cold_start_imports_no_google_client(name: str) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('m', 'functions/{name}/main.py')\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "heavy = ('google.cloud.firestore', 'google.cloud.pubsub_v1', 'google.genai',\n"
+        "         'google.cloud.bigquery', 'google.cloud.aiplatform')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
