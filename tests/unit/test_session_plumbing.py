@@ -55,8 +55,18 @@ def test_contention_retry_retries_aborted_only() -> None:
         return "ok"
 
     assert with_contention_retry(flaky) == "ok" and len(calls) == 3
+    with pytest.raises(Unavailable) as err:
+        with_contention_retry(_abort, attempts=3)
+    assert err.value.code == "contention"
     with pytest.raises(gexc.InvalidArgument):
         with_contention_retry(lambda: (_ for _ in ()).throw(gexc.InvalidArgument("bad")))
+
+
+def _abort() -> str:
+    try:
+        raise gexc.Aborted("contention")
+    except gexc.Aborted as exc:
+        raise gexc.InvalidArgument("transaction closed") from exc
 
 
 def test_google_errors_become_domain_errors() -> None:

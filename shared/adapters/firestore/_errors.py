@@ -49,15 +49,21 @@ def with_contention_retry(run: Callable[[], T], *, attempts: int = 30) -> T:
     immediate retry just collides again. After its last attempt the client rolls back, and
     the rollback of an aborted transaction may fail in turn, hiding the `Aborted` in the chain."""
     delay = 0.02
-    for _ in range(attempts - 1):
+    for attempt in range(attempts):
         try:
             return run()
         except Exception as exc:
             if not _aborted(exc):
                 raise
+            if attempt == attempts - 1:
+                raise Unavailable(
+                    "too many concurrent writes to this session; retry",
+                    code="contention",
+                    retry_after_s=1,
+                ) from exc
         time.sleep(random.uniform(delay / 2, delay))
         delay = min(delay * 2, 0.5)
-    return run()
+    raise AssertionError("unreachable")
 
 
 def _aborted(exc: BaseException | None) -> bool:
