@@ -4,9 +4,9 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Cloud Build region of the triggers."
+  description = "Cloud Build location of the triggers; global suits GitHub App (1st gen) connections, a region needs a 2nd gen repository connection."
   type        = string
-  default     = "us-central1"
+  default     = "global"
 }
 
 variable "state_bucket" {
