@@ -64,8 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8095)
     parser.add_argument("--config", type=Path, help="JSON file with indexes and indexEndpoints")
-    parser.add_argument("--index", type=parse_index_flag, action="append", default=[])
-    parser.add_argument("--deploy", type=parse_deploy_flag, action="append", default=[])
+    parser.add_argument(
+        "--index",
+        type=parse_index_flag,
+        action="append",
+        default=[],
+        metavar="NAME=DIMS[,DISTANCE[,NORM[,UPDATE_METHOD]]]",
+    )
+    parser.add_argument(
+        "--deploy",
+        type=parse_deploy_flag,
+        action="append",
+        default=[],
+        metavar="ENDPOINT,DEPLOYED_ID,INDEX",
+    )
     parser.add_argument(
         "--no-preload", action="store_true", help="load the embedding model on first use"
     )
