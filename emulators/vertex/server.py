@@ -234,7 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(method, url.path, query, raw)
         except ApiError as error:
             self._send_json(error.code, error.body())
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (its timeout, under injected latency): nobody to answer.
+            self.close_connection = True
         except Exception as error:  # the only 500 not injected: a bug in the emulator
+            self.close_connection = True
             self._send_json(500, ApiError(500, f"emulator error: {error!r}").body())
 
     def _read_body(self) -> bytes:
@@ -318,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._json_body(raw)
         if publisher != "google":
             raise not_found(f"Publisher Model `publishers/{publisher}/models/{model}` not found.")
-        forced = re.fullmatch(r"fail-(\d{3})", model)
+        forced = re.fullmatch(r"fail-([45]\d\d)", model)
         if forced:
             code = int(forced[1])
             raise ApiError(code, f"model {model} always fails with {code} (emulator test hook)")

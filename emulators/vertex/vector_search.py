@@ -627,14 +627,15 @@ def parse_request(body: dict[str, Any], message_class: Any) -> Any:
 
 
 def _pop_vectors(node: Any, path: tuple[str | int, ...], out: list[Any]) -> None:
+    """Lift `featureVector` lists out of datapoints, wherever requests nest them."""
     if isinstance(node, dict):
         for key in ("featureVector", "feature_vector"):
             if isinstance(node.get(key), list):
                 out.append((path, node.pop(key)))
-        for key, value in node.items():
-            # Free-form Struct: a user's own "featureVector" key there is data, not a vector.
-            if key not in ("embeddingMetadata", "embedding_metadata"):
-                _pop_vectors(value, (*path, key), out)
+        # Only the fields that lead to datapoints: Structs (metadata) hold user data.
+        for key in ("datapoints", "queries", "datapoint"):
+            if key in node:
+                _pop_vectors(node[key], (*path, key), out)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             _pop_vectors(value, (*path, i), out)

@@ -394,3 +394,31 @@ def test_embeddings_and_vector_search_together(
     ).embeddings
 
     assert index.ids(query.values, k=1) == ["pw"]
+
+
+def test_embedding_metadata_round_trips_untouched(index: Index) -> None:
+    metadata = {"model": "text-embedding-005", "featureVector": [9, 9]}
+    index.upsert(
+        types.IndexDatapoint(
+            datapoint_id="m", feature_vector=[1, 0, 0, 0], embedding_metadata=metadata
+        )
+    )
+
+    [neighbor] = index.find([1, 0, 0, 0], full=True)
+
+    assert dict(neighbor.datapoint.embedding_metadata) == {
+        "model": "text-embedding-005",
+        "featureVector": [9, 9],
+    }
+    assert list(neighbor.datapoint.feature_vector) == [1, 0, 0, 0]
+
+
+def test_non_numeric_vectors_are_invalid(index: Index, vertex_url: str) -> None:
+    response = requests.post(
+        f"{vertex_url}/v1/{index.index}:upsertDatapoints",
+        json={"datapoints": [{"datapointId": "a", "featureVector": [1, "x", 0, 0]}]},
+        timeout=5,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
