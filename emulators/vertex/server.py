@@ -58,7 +58,7 @@ _EMBED_METHODS = ("predict", "embedContent")
 
 @dataclass
 class _Fault:
-    remaining: int
+    remaining: int | None  # None: until cleared
     code: int
     scope: str
     message: str
@@ -131,11 +131,14 @@ class Server:
     # -- test hooks ---------------------------------------------------------------------
 
     def fail_next(
-        self, count: int, code: int = 503, scope: str = "all", message: str | None = None
+        self, count: int | None, code: int = 503, scope: str = "all", message: str | None = None
     ) -> None:
-        """Make the next `count` calls in `scope` fail with HTTP `code` (Google's error body)."""
-        if not isinstance(count, int) or count < 1:
-            raise invalid("count must be a positive integer")
+        """Make the next `count` calls in `scope` fail with HTTP `code` (Google's error body).
+
+        `count=None` fails every call until `clear_faults()`: a service down for a while.
+        """
+        if count is not None and (not isinstance(count, int) or count < 1):
+            raise invalid("count must be a positive integer, or null for until cleared")
         if code not in (400, 403, 404, 408, 429, 500, 502, 503, 504):
             raise invalid("code must be one of 400, 403, 404, 408, 429, 500, 502, 503, 504")
         if scope not in SCOPES:
@@ -184,9 +187,10 @@ class Server:
             delay = max(self._latency.get("all", 0.0), self._latency.get(scope, 0.0))
             for fault in self._faults:
                 if fault.scope in ("all", scope):
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        self._faults.remove(fault)
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining == 0:
+                            self._faults.remove(fault)
                     raise ApiError(fault.code, fault.message)
         return delay
 

@@ -210,3 +210,19 @@ def test_unwritten_vertex_rpcs_are_unimplemented(server: Server) -> None:
 
     with pytest.raises(exceptions.MethodNotImplemented):
         endpoints.list_index_endpoints(parent=PARENT)
+
+
+def test_a_fault_without_count_lasts_until_cleared(server: Server) -> None:
+    _, match, _ = clients(server)
+    requests.post(
+        f"{server.base_url}/emulator/v1/faults",
+        json={"count": None, "code": 503, "scope": "vector"},
+        timeout=5,
+    ).raise_for_status()
+
+    for _ in range(3):
+        with pytest.raises(exceptions.ServiceUnavailable):
+            find(match)
+    requests.delete(f"{server.base_url}/emulator/v1/faults", timeout=5).raise_for_status()
+
+    assert find(match) == []
