@@ -1,7 +1,8 @@
 """Ingest: turn one event of the messages topic into its analytics rows and vectors.
 
-The two copies are independent sinks. Each event runs every sink it concerns even when another
-fails, then raises `Unavailable` if any failed, so Pub/Sub redelivers it. A redelivered event is
+The two copies are independent sinks. Each event runs every sink it concerns, side by side in
+two threads (an outage of one neither stops nor delays the other), then raises `Unavailable` if
+any failed, so Pub/Sub redelivers it. A redelivered event is
 simply done again rather than skipped by a "done" marker: the BigQuery rows carry the same insert
 id (and the views deduplicate), the datapoint has the same id (an upsert replaces it), so
 re-doing is harmless, and it costs an embedding call only on the rare redelivery, whereas a marker
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from shared.domain.errors import HybridSessionsError, Unavailable
 from shared.domain.events import Event, MessageCreated, SessionChanged, UserErased
@@ -43,6 +45,7 @@ class IngestService:
         self._embedder = embedder
         self._vectors = vectors
         self._indexed_roles = frozenset(indexed_roles)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-sink")
 
     # --- the event path ------------------------------------------------------------------
 
@@ -80,7 +83,7 @@ class IngestService:
             steps["bigquery"] = lambda: self._analytics.write_messages(rows)
         if vectors:
             steps["vectors"] = lambda: self.index_messages(records)
-        _run_independently(steps)
+        self._run_independently(steps)
 
     def index_messages(self, records: Sequence[MessageRecord]) -> int:
         """Embed and upsert the indexable messages of `records`; returns how many."""
@@ -135,7 +138,7 @@ class IngestService:
         )
         # Message ids are deterministic, so the vectors are known without a lookup.
         ids = [message_id(session.session_id, seq) for seq in range(session.message_count)]
-        _run_independently(
+        self._run_independently(
             {
                 "bigquery": lambda: self._erase_rows(erasure),
                 "vectors": lambda: self._vectors.remove(ids) if ids else None,
@@ -163,23 +166,24 @@ class IngestService:
         self._analytics.record_erasure(erasure)
         self._analytics.purge(erasure)
 
-
-def _run_independently(steps: dict[str, Callable[[], object]]) -> None:
-    """Run every step; afterwards raise `Unavailable` if any step should be retried, else the
-    first permanent error. A failing sink never stops the others from catching up."""
-    retry: dict[str, Unavailable] = {}
-    permanent: list[HybridSessionsError] = []
-    for name, step in steps.items():
-        try:
-            step()
-        except Unavailable as exc:
-            log.warning("ingest: %s unavailable: %s", name, exc.message)
-            retry[name] = exc
-        except HybridSessionsError as exc:
-            log.error("ingest: %s rejected the data (%s): %s", name, exc.code, exc.message)
-            permanent.append(exc)
-    if retry:
-        message = "; ".join(f"{name}: {exc.message}" for name, exc in retry.items())
-        raise Unavailable(message, sinks=list(retry))
-    if permanent:
-        raise permanent[0]
+    def _run_independently(self, steps: dict[str, Callable[[], object]]) -> None:
+        """Run every step at once; afterwards raise `Unavailable` if any step should be
+        retried, else the first permanent error. Anything else is a bug and propagates."""
+        futures = {name: self._pool.submit(step) for name, step in steps.items()}
+        outcomes = {name: future.exception() for name, future in futures.items()}
+        retry: dict[str, Unavailable] = {}
+        permanent: list[HybridSessionsError] = []
+        for name, error in outcomes.items():
+            if isinstance(error, Unavailable):
+                log.warning("ingest: %s unavailable: %s", name, error.message)
+                retry[name] = error
+            elif isinstance(error, HybridSessionsError):
+                log.error("ingest: %s rejected the data (%s): %s", name, error.code, error.message)
+                permanent.append(error)
+            elif error is not None:
+                raise error
+        if retry:
+            message = "; ".join(f"{name}: {exc.message}" for name, exc in retry.items())
+            raise Unavailable(message, sinks=list(retry))
+        if permanent:
+            raise permanent[0]

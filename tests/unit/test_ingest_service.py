@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -280,3 +281,34 @@ def test_search_filters_on_tenant_user_and_model(service, sinks) -> None:
 
     assert [n.id for n in found] == ["s1-00000000", "s2-00000000"]
     assert [n.id for n in mine] == ["s2-00000000"]
+
+
+def test_sinks_run_side_by_side_so_a_slow_one_does_not_delay_the_other(service, sinks) -> None:
+    analytics, vectors, _ = sinks
+    vector_written = threading.Event()
+    upsert = vectors.inner.upsert
+
+    def upsert_then_signal(records: Any) -> None:
+        upsert(records)
+        vector_written.set()
+
+    def write_after_the_vector(records: Any) -> None:
+        # A BigQuery call that hangs until the vector exists: run one after the other, this
+        # would time out.
+        if not vector_written.wait(timeout=5):
+            raise Unavailable("timed out")
+
+    vectors.inner.upsert = upsert_then_signal
+    analytics.inner.write_messages = write_after_the_vector
+
+    service.handle(message_event())
+
+    assert vector_written.is_set()
+
+
+def test_a_bug_in_a_sink_propagates(service, sinks) -> None:
+    analytics, _, _ = sinks
+    analytics.down, analytics.error = True, KeyError("bug")
+
+    with pytest.raises(KeyError):
+        service.handle(message_event())
