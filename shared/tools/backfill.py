@@ -150,6 +150,14 @@ class Backfill:
 
     def run(self) -> Stats:
         cursor, stats = self._state.load() if self._state else (None, Stats())
+        try:
+            self._run(cursor, stats)
+        finally:
+            if self._progress:
+                self._progress.close(stats)
+        return stats
+
+    def _run(self, cursor: str | None, stats: Stats) -> None:
         size = self._options.batch_size
         while page := self._source.scan_sessions(
             tenant_id=self._options.tenant, after=cursor, limit=size
@@ -172,9 +180,6 @@ class Backfill:
                 self._state.save(cursor, stats)
         if self._state:
             self._state.complete()
-        if self._progress:
-            self._progress.close(stats)
-        return stats
 
     def _wanted(self, session: Session) -> bool:
         return self._options.since is None or session.updated_at >= self._options.since
@@ -246,7 +251,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, Path | None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--tenant", help="only this tenant (default: every tenant)")
-    parser.add_argument("--since", type=_since, help="only sessions updated at or after this")
+    parser.add_argument(
+        "--since",
+        type=_since,
+        help="only sessions updated at or after this (every session document is still read once)",
+    )
     parser.add_argument(
         "--reembed", action="store_true", help="vectors only: re-embed with the current model"
     )
