@@ -361,13 +361,18 @@ class IndexData:
             return []
         if self.config.feature_norm == "UNIT_L2_NORM":
             vector = _unit(vector)
-        scores = self._scores(vector, n)
         mask = self._filter(query.datapoint)
-        candidates = np.flatnonzero(mask) if mask is not None else np.arange(n)
+        candidates = np.arange(n) if mask is None else np.flatnonzero(mask)
+        if len(candidates) * 2 < n:
+            # Filters usually leave a few rows (one user's messages): score only those.
+            scores = self._scores(vector, self.matrix[candidates], self.sq_norms[candidates])
+        else:
+            # Copying most of the matrix would cost more than scoring all of it.
+            scores = self._scores(vector, self.matrix[:n], self.sq_norms[:n])[candidates]
         if len(candidates) == 0:
             return []
         # Sort key: smaller is closer.
-        keys = -scores[candidates] if self.config.distance in _SIMILARITIES else scores[candidates]
+        keys = -scores if self.config.distance in _SIMILARITIES else scores
         cap = query.per_crowding_attribute_neighbor_count
         if cap == 0 and wanted < len(candidates):
             top = np.argpartition(keys, wanted - 1)[:wanted]
@@ -383,21 +388,21 @@ class IndexData:
                 if per_attribute.get(attribute, 0) >= cap:
                     continue
                 per_attribute[attribute] = per_attribute.get(attribute, 0) + 1
-            results.append((row, float(scores[row])))
+            results.append((row, float(scores[position])))
             if len(results) == wanted:
                 break
         return results
 
-    def _scores(self, vector: np.ndarray, n: int) -> np.ndarray:
-        matrix = self.matrix[:n]
+    def _scores(self, vector: np.ndarray, matrix: np.ndarray, sq_norms: np.ndarray) -> np.ndarray:
+        """The reported `distance` of each row of `matrix` to `vector`."""
         distance = self.config.distance
         if distance == "DOT_PRODUCT_DISTANCE":
             return matrix @ vector
         if distance == "COSINE_DISTANCE":
-            norms = np.sqrt(self.sq_norms[:n]) * float(np.linalg.norm(vector))
+            norms = np.sqrt(sq_norms) * float(np.linalg.norm(vector))
             return (matrix @ vector) / np.maximum(norms, np.float32(1e-30))
         if distance == "SQUARED_L2_DISTANCE":
-            return np.maximum(self.sq_norms[:n] - 2 * (matrix @ vector) + vector @ vector, 0)
+            return np.maximum(sq_norms - 2 * (matrix @ vector) + vector @ vector, 0)
         return np.abs(matrix - vector).sum(axis=1)
 
 
