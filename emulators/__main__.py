@@ -98,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     # SIGTERM (from a supervisor, or `kill`) stops the stack exactly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    stack = Stack(config, on_ready=lambda name, s: print(f"  {name:<11} {s:5.1f} s", flush=True))
+    try:
+        stack = Stack(
+            config, on_ready=lambda name, s: print(f"  {name:<11} {s:5.1f} s", flush=True)
+        )
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         print("starting:", ", ".join(c.name for c in stack.components), flush=True)
         stack.start()

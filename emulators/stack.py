@@ -85,8 +85,8 @@ class Component:
     """Path (from the repo root) that must exist for the component to be part of the stack."""
     depends_on: tuple[str, ...] = ()
     needs_emulator_env: bool = False
-    available: Callable[[StackConfig], str | None] = lambda config: None
-    """Why the component cannot run with this config, or None."""
+    has_official: bool = False
+    """Google ships an emulator of it: with StackConfig.official, gcloud runs that one."""
 
 
 def _module_argv(module: str, *extra: str) -> Callable[[StackConfig], list[str]]:
@@ -116,12 +116,6 @@ def _pubsub_argv(config: StackConfig) -> list[str]:
 def _gcloud(emulator: str, config: StackConfig) -> list[str]:
     host_port = f"--host-port={config.address(emulator)}"
     return ["gcloud", "beta", "emulators", emulator, "start", host_port]
-
-
-def _needs_gcloud(config: StackConfig) -> str | None:
-    if config.official and shutil.which("gcloud") is None:
-        return "--official needs gcloud with its emulators on PATH"
-    return None
 
 
 def _bigquery_argv(config: StackConfig) -> list[str]:
@@ -200,14 +194,14 @@ COMPONENTS: tuple[Component, ...] = (
         _firestore_argv,
         ("firestore",),
         requires="emulators/firestore/__main__.py",
-        available=_needs_gcloud,
+        has_official=True,
     ),
     Component(
         "pubsub",
         _pubsub_argv,
         ("pubsub",),
         requires="emulators/pubsub/__main__.py",
-        available=_needs_gcloud,
+        has_official=True,
     ),
     Component(
         "bigquery",
@@ -241,10 +235,6 @@ COMPONENTS: tuple[Component, ...] = (
 )
 
 
-def _official_emulator_present(component: Component, config: StackConfig) -> bool:
-    return config.official and component.name in ("firestore", "pubsub")
-
-
 class Stack:
     """Start, inspect and stop the local stack; usable as a context manager."""
 
@@ -254,17 +244,16 @@ class Stack:
         components: tuple[Component, ...] = COMPONENTS,
         on_ready: Callable[[str, float], None] | None = None,
     ) -> None:
+        if config.official and shutil.which("gcloud") is None:
+            raise RuntimeError("official emulators need gcloud (with its emulators) on PATH")
         self.config = config
         self._on_ready = on_ready
         self.components: list[Component] = []
         self.skipped: dict[str, str] = {}
         for component in components:
-            reason = component.available(config)
-            missing = component.requires and not (REPO_ROOT / component.requires).exists()
-            if missing and not _official_emulator_present(component, config):
-                reason = f"{component.requires} not found"
-            if reason:
-                self.skipped[component.name] = reason
+            ours = not (config.official and component.has_official)
+            if ours and component.requires and not (REPO_ROOT / component.requires).exists():
+                self.skipped[component.name] = f"{component.requires} not found"
             else:
                 self.components.append(component)
         included = {c.name for c in self.components}

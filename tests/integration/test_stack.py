@@ -7,6 +7,7 @@ provisioned, SIGINT stops everything and leaves no process behind. It records th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -114,8 +115,21 @@ def test_make_run_starts_everything_and_sigint_leaves_nothing(
         assert not [pid for pid in children if alive(pid)]
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            stop_anyway(process)
+
+
+def stop_anyway(process: subprocess.Popen[str]) -> None:
+    """After a failed assertion: the stack's own stop first, then every process it left."""
+    leftovers = descendants(process.pid)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)  # each component leads its own process group
 
 
 def test_fixture_stack_gives_addresses_env_and_provisioned_resources(stack: Stack) -> None:
