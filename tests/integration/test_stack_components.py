@@ -1,0 +1,70 @@
+"""The stack's mechanics with tiny stand-in components (no emulators): dependency order, a
+component that fails to start, one that dies later, and inclusion by what exists in the tree."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from emulators.launcher import port_open
+from emulators.stack import Component, Stack, StackConfig
+
+# Listens on the port given as argv[1] for argv[2] seconds, then exits.
+LISTENER = (
+    "import socket, sys, time\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+    "time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def listener(name: str, seconds: float = 60.0, **kwargs: object) -> Component:
+    def argv(config: StackConfig) -> list[str]:
+        return [sys.executable, "-c", LISTENER, str(config.ports[name]), str(seconds)]
+
+    return Component(name, argv, (name,), **kwargs)  # type: ignore[arg-type]
+
+
+def crasher(name: str) -> Component:
+    return Component(name, lambda config: [sys.executable, "-c", "raise SystemExit(3)"], (name,))
+
+
+def config(tmp_path: Path) -> StackConfig:
+    return StackConfig.on_free_ports(log_dir=tmp_path, start_timeout=20)
+
+
+def test_components_start_after_their_dependencies(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    components = (listener("vertex"), listener("gateway", depends_on=("vertex",)))
+    with Stack(cfg, components) as stack:
+        assert stack.ready_after["vertex"] <= stack.ready_after["gateway"]
+        assert port_open(cfg.host, cfg.ports["gateway"])
+    assert not port_open(cfg.host, cfg.ports["vertex"])
+    assert not port_open(cfg.host, cfg.ports["gateway"])
+
+
+def test_a_component_that_cannot_start_stops_the_others(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    stack = Stack(cfg, (listener("vertex"), crasher("gateway")))
+    with pytest.raises(RuntimeError, match="gateway exited with code 3"):
+        stack.start()
+    assert stack.processes == {}
+    assert not port_open(cfg.host, cfg.ports["vertex"])
+
+
+def test_a_component_that_dies_later_is_reported(tmp_path: Path) -> None:
+    with Stack(config(tmp_path), (listener("vertex"), listener("gateway", 0.5))) as stack:
+        deadline = time.monotonic() + 10
+        while not stack.exited() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert stack.exited() == ["gateway"]
+
+
+def test_components_whose_code_is_absent_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    absent = listener("search", requires="functions/no-such-function/main.py")
+    stack = Stack(config(tmp_path), (listener("vertex"), absent))
+    assert [c.name for c in stack.components] == ["vertex"]
+    assert stack.skipped == {"search": "functions/no-such-function/main.py not found"}
