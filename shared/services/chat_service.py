@@ -250,8 +250,7 @@ class ChatService:
             outbox=outbox,
             idempotency=IdempotencyResult(turn.claim, render) if turn.claim else None,
         )
-        self._events.outbox(outbox)
-        self._events.messages(stored)
+        self._events.publish(outbox=outbox, messages=stored)
         return Result(status, _body(session, stored, usage, turn.created))
 
 

@@ -76,41 +76,50 @@ class EventDispatcher:
         self._publisher = publisher
 
     def messages(self, messages: Sequence[Message], *, strict: bool = False) -> bool:
-        if not messages:
+        return self.publish(messages=messages, strict=strict)
+
+    def outbox(self, items: Sequence[OutboxItem], *, strict: bool = False) -> bool:
+        return self.publish(outbox=items, strict=strict)
+
+    def publish(
+        self,
+        *,
+        outbox: Sequence[OutboxItem] = (),
+        messages: Sequence[Message] = (),
+        strict: bool = False,
+    ) -> bool:
+        """One publish call for everything (outbox events first: a session's `created` comes
+        before its messages), then record what went out. True when all of it did."""
+        if not outbox and not messages:
             return True
         try:
+            for item in outbox:
+                if item.purge is not None:
+                    self._store.purge_messages(item.purge.tenant_id, item.purge.session_id)
+            events = [item.event for item in outbox] + [message_created(m) for m in messages]
             try:
-                self._publisher().publish([message_created(m) for m in messages])
+                self._publisher().publish(events)
+                sent = {event.event_id for event in events}
             except Unavailable as err:
-                done = set(err.details.get("published", ()))
-                self._store.mark_published([m for m in messages if m.message_id in done])
+                sent = set(err.details.get("published", ()))
+                self._record(outbox, messages, sent)
                 raise
-            self._store.mark_published(messages)
+            self._record(outbox, messages, sent)
             return True
         except HybridSessionsError as err:
             if strict:
                 raise
             log.warning(
-                "events of %d messages left for the reconciler: %s", len(messages), err.message
+                "%d events left for the reconciler: %s", len(outbox) + len(messages), err.message
             )
             return False
 
-    def outbox(self, items: Sequence[OutboxItem], *, strict: bool = False) -> bool:
-        if not items:
-            return True
-        try:
-            for item in items:
-                if item.purge is not None:
-                    self._store.purge_messages(item.purge.tenant_id, item.purge.session_id)
-            try:
-                self._publisher().publish([item.event for item in items])
-            except Unavailable as err:
-                self._store.delete_outbox(list(err.details.get("published", ())))
-                raise
-            self._store.delete_outbox([item.event_id for item in items])
-            return True
-        except HybridSessionsError as err:
-            if strict:
-                raise
-            log.warning("%d session events left for the reconciler: %s", len(items), err.message)
-            return False
+    def _record(
+        self, outbox: Sequence[OutboxItem], messages: Sequence[Message], sent: set[str]
+    ) -> None:
+        done_items = [item.event_id for item in outbox if item.event_id in sent]
+        if done_items:
+            self._store.delete_outbox(done_items)
+        done_messages = [m for m in messages if m.message_id in sent]
+        if done_messages:
+            self._store.mark_published(done_messages)
