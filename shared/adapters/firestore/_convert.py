@@ -44,7 +44,8 @@ def message_to_doc(message: Message) -> dict[str, Any]:
 
 
 def message_from_doc(doc: dict[str, Any]) -> Message:
-    return Message.model_validate(doc)
+    # Only known fields: a document may carry more (a later schema) without breaking reads.
+    return Message.model_validate({k: v for k, v in doc.items() if k in Message.model_fields})
 
 
 def outbox_to_doc(item: OutboxItem) -> dict[str, Any]:
