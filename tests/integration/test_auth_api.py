@@ -61,7 +61,7 @@ def test_identity_never_comes_from_the_body(deployment: Deployment) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", ["", "Bearer", "Bearer dev:", "Basic abc", "Bearer dev:a:b:c", "Bearer dev:a b"]
+    "header", ["", "Bearer", "Bearer dev:", "Basic abc", "Bearer dev:a:b:c:d", "Bearer dev:a b"]
 )
 def test_bad_credentials_are_401(deployment: Deployment, header: str) -> None:
     headers = {"Authorization": header} if header else {}
