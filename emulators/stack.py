@@ -9,6 +9,7 @@ everything it started. Used by `python -m emulators` (`make run`) and the `stack
 from __future__ import annotations
 
 import contextlib
+import graphlib
 import shutil
 import threading
 import time
@@ -66,7 +67,10 @@ class StackConfig:
 
     @classmethod
     def on_free_ports(cls, **kwargs: object) -> StackConfig:
-        return cls(ports={name: free_port() for name in DEFAULT_PORTS}, **kwargs)  # type: ignore[arg-type]
+        ports: set[int] = set()
+        while len(ports) < len(DEFAULT_PORTS):  # the OS may hand out a just-freed port again
+            ports.add(free_port())
+        return cls(ports=dict(zip(DEFAULT_PORTS, sorted(ports), strict=True)), **kwargs)  # type: ignore[arg-type]
 
     def address(self, port_name: str) -> str:
         return f"{self.host}:{self.ports[port_name]}"
@@ -85,6 +89,7 @@ class Component:
     """Path (from the repo root) that must exist for the component to be part of the stack."""
     depends_on: tuple[str, ...] = ()
     needs_emulator_env: bool = False
+    """Gets `Stack.env`: emulator hosts, resource names, dev auth (what the functions read)."""
     has_official: bool = False
     """Google ships an emulator of it: with StackConfig.official, gcloud runs that one."""
 
@@ -324,8 +329,10 @@ class Stack:
         steps["provision"] = (self.provision, needs)
         try:
             with ThreadPoolExecutor(max_workers=len(steps)) as pool:
-                futures = {}
-                for name, (run, deps) in steps.items():  # dependencies are declared first
+                futures: dict[str, Future[None]] = {}
+                order = graphlib.TopologicalSorter({k: deps for k, (_, deps) in steps.items()})
+                for name in order.static_order():
+                    run, deps = steps[name]
                     futures[name] = pool.submit(self._after, name, [futures[d] for d in deps], run)
                 try:
                     wait(futures.values())

@@ -38,7 +38,8 @@ def config(tmp_path: Path) -> StackConfig:
 
 def test_components_start_after_their_dependencies(tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    components = (listener("vertex"), listener("gateway", depends_on=("vertex",)))
+    # Declared dependent first: the order of the declaration does not matter.
+    components = (listener("gateway", depends_on=("vertex",)), listener("vertex"))
     with Stack(cfg, components) as stack:
         assert stack.ready_after["vertex"] <= stack.ready_after["gateway"]
         assert port_open(cfg.host, cfg.ports["gateway"])
