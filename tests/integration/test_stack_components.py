@@ -12,20 +12,21 @@ import pytest
 from emulators.launcher import port_open
 from emulators.stack import Component, Stack, StackConfig
 
-# Listens on the port given as argv[1] for argv[2] seconds, then exits.
+# After argv[3] seconds, listens on the port argv[1] for argv[2] seconds, then exits.
 LISTENER = (
     "import socket, sys, time\n"
+    "time.sleep(float(sys.argv[3]))\n"
     "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
     "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
     "time.sleep(float(sys.argv[2]))\n"
 )
 
 
-def listener(name: str, seconds: float = 60.0, **kwargs: object) -> Component:
+def listener(name: str, seconds: float = 60.0, delay: float = 0.0, **kw: object) -> Component:
     def argv(config: StackConfig) -> list[str]:
-        return [sys.executable, "-c", LISTENER, str(config.ports[name]), str(seconds)]
+        return [sys.executable, "-c", LISTENER, str(config.ports[name]), str(seconds), str(delay)]
 
-    return Component(name, argv, (name,), **kwargs)  # type: ignore[arg-type]
+    return Component(name, argv, (name,), **kw)  # type: ignore[arg-type]
 
 
 def crasher(name: str) -> Component:
@@ -39,9 +40,10 @@ def config(tmp_path: Path) -> StackConfig:
 def test_components_start_after_their_dependencies(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     # Declared dependent first: the order of the declaration does not matter.
-    components = (listener("gateway", depends_on=("vertex",)), listener("vertex"))
+    components = (listener("gateway", depends_on=("vertex",)), listener("vertex", delay=0.5))
     with Stack(cfg, components) as stack:
-        assert stack.ready_after["vertex"] <= stack.ready_after["gateway"]
+        assert stack.ready_after["vertex"] >= 0.5
+        assert stack.ready_after["gateway"] >= stack.ready_after["vertex"]
         assert port_open(cfg.host, cfg.ports["gateway"])
     assert not port_open(cfg.host, cfg.ports["vertex"])
     assert not port_open(cfg.host, cfg.ports["gateway"])
