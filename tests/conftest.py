@@ -111,7 +111,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole local stack (emulators, functions present in the tree, gateway) on free ports,
     started once per test session. `stack.url("gateway")`, `stack.address("firestore")`,
     `stack.env` (what a client process exports), `with stack.down("bigquery"): ...` (an outage).
-    BigQuery keeps its data on disk so that an outage does not erase it."""
+    Firestore and BigQuery keep their data on disk, so an outage does not erase it. Logs:
+    build/test-logs/stack/<component>.log."""
     config = StackConfig.on_free_ports(
         data_dir=tmp_path_factory.mktemp("stack-data"), log_dir=LOG_DIR / "stack"
     )

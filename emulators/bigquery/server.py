@@ -64,7 +64,7 @@ def offline_engine() -> Iterator[None]:
 
 
 async def serve(options: Options, stop: asyncio.Event) -> None:
-    """Run until `stop` is set; REST and gRPC both listen before this logs 'ready'."""
+    """Run until `stop` is set; REST and gRPC both listen before it prints 'ready'."""
     server = EmulatorServer(settings_for(options))
     with offline_engine():
         await server.start()
