@@ -17,6 +17,7 @@ from shared.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from shared.auth import Authenticator
+    from shared.ports.analytics_reader import AnalyticsReader
     from shared.ports.analytics_sink import AnalyticsSink
     from shared.ports.api_keys import ApiKeyStore
     from shared.ports.embedder import Embedder
@@ -25,13 +26,19 @@ if TYPE_CHECKING:
     from shared.ports.llm import LLMProvider
     from shared.ports.session_store import SessionStore
     from shared.ports.vector_index import VectorIndex
+    from shared.services.analytics_service import AnalyticsService
     from shared.services.chat_service import ChatService
+    from shared.services.feature_status import FeatureStatus
     from shared.services.ingest_service import IngestService
+    from shared.services.memory_search import MemorySearch
+    from shared.services.outages import Outages
     from shared.services.reconciler import Reconciler
     from shared.services.session_service import SessionService
+    from shared.services.similar_sessions import SimilarSessions
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+SearchPort = Callable[[], T] | None
 
 
 def utc_now() -> datetime:
@@ -52,6 +59,7 @@ class Services:
         analytics: AnalyticsSink | None = None,
         embedder: Embedder | None = None,
         vectors: VectorIndex | None = None,
+        analytics_reader: AnalyticsReader | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -67,6 +75,7 @@ class Services:
                 "analytics": analytics,
                 "embedder": embedder,
                 "vectors": vectors,
+                "analytics_reader": analytics_reader,
             }.items()
             if v is not None
         }
@@ -166,6 +175,88 @@ class Services:
             return FirestoreHistorySource(self._firestore())
 
         return self._once("history", build)
+
+    @property
+    def analytics_reader(self) -> AnalyticsReader:
+        def build() -> AnalyticsReader:
+            from shared.adapters.bigquery.analytics_reader import BigQueryAnalyticsReader
+
+            return BigQueryAnalyticsReader.from_settings(self.settings)
+
+        return self._once("analytics_reader", build)
+
+    # --- search function: Vector Search is optional, so its factories may be None ---------------
+
+    def _vector_search_configured(self) -> bool:
+        injected = "embedder" in self._built and "vectors" in self._built
+        s = self.settings
+        return injected or bool(s.vector_index_endpoint and s.vector_deployed_index_id)
+
+    def _search_ports(self) -> tuple[SearchPort[Embedder], SearchPort[VectorIndex]]:
+        if not self._vector_search_configured():
+            return None, None
+        return (lambda: self.embedder), (lambda: self.vectors)
+
+    @property
+    def outages(self) -> Outages:
+        def build() -> Outages:
+            from shared.services.outages import Outages
+
+            return Outages(self.settings.degraded_retry_s)
+
+        return self._once("outages", build)
+
+    @property
+    def memory_search(self) -> MemorySearch:
+        def build() -> MemorySearch:
+            from shared.services.memory_search import MemorySearch, SearchLimits
+
+            s = self.settings
+            limits = SearchLimits(
+                s.search_max_results, s.search_fallback_sessions, s.search_fallback_messages
+            )
+            return MemorySearch(self.store, *self._search_ports(), self.outages, limits)
+
+        return self._once("memory_search", build)
+
+    @property
+    def similar_sessions(self) -> SimilarSessions:
+        def build() -> SimilarSessions:
+            from shared.services.similar_sessions import SimilarSessions
+
+            return SimilarSessions(self.store, *self._search_ports(), self.outages)
+
+        return self._once("similar_sessions", build)
+
+    @property
+    def reports(self) -> AnalyticsService:
+        def build() -> AnalyticsService:
+            from shared.services.analytics_service import AnalyticsService
+
+            return AnalyticsService(
+                lambda: self.analytics_reader,
+                self.outages,
+                max_days=self.settings.analytics_max_days,
+                clock=self.clock,
+            )
+
+        return self._once("reports", build)
+
+    @property
+    def feature_status(self) -> FeatureStatus:
+        def build() -> FeatureStatus:
+            from shared.services.feature_status import FeatureStatus
+
+            embedder, vectors = self._search_ports()
+            return FeatureStatus(
+                embedder=embedder,
+                vectors=vectors,
+                analytics=lambda: self.analytics_reader,
+                outages=self.outages,
+                cache_s=self.settings.status_cache_s,
+            )
+
+        return self._once("feature_status", build)
 
     # --- services -------------------------------------------------------------------------------
 

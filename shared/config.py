@@ -141,6 +141,29 @@ class Settings(BaseSettings):
     reconcile_batch_size: int = Field(200, gt=0, le=500, description="Items per reconciler batch.")
     reconcile_max_items: int = Field(5_000, gt=0, description="Items per reconciler run.")
 
+    # --- Search, similar conversations, analytics (the search function) ----------------
+    search_max_results: int = Field(
+        100, gt=0, le=500, description="Deepest result a search pages to (its over-fetch)."
+    )
+    search_fallback_sessions: int = Field(
+        20, gt=0, le=200, description="Keyword fallback: the caller's most recent sessions read."
+    )
+    search_fallback_messages: int = Field(
+        50, gt=0, le=500, description="Keyword fallback: recent messages read per session."
+    )
+    degraded_retry_s: float = Field(
+        15.0,
+        ge=0,
+        description="After Vector Search, embeddings or BigQuery failed, how long search, "
+        "similar and analytics skip it (fallback or 503) before trying again.",
+    )
+    status_cache_s: float = Field(
+        30.0, ge=0, description="How long GET /v1/status reuses its dependency checks."
+    )
+    analytics_max_days: int = Field(
+        400, gt=0, description="Longest time range one analytics request may cover."
+    )
+
     log_level: str = Field("INFO", description="Python log level.")
 
     @property

@@ -7,7 +7,8 @@ Accepted, in this order:
   verified with Google's public keys; tenant from the `firebase.tenant` claim, else
   `HS_DEFAULT_TENANT`.
 - `Authorization: Bearer dev:<tenant>:<user>` or `dev:<user>` (`HS_AUTH_MODE=dev`, local stack
-  only): refuses to run where `K_SERVICE` is set, i.e. on Cloud Run functions.
+  only): refuses to run where `K_SERVICE` is set, i.e. on Cloud Run functions. A fourth part
+  gives roles, e.g. `dev:acme:ann:admin` (tenant analytics).
 """
 
 from __future__ import annotations
@@ -41,16 +42,19 @@ def assert_safe(settings: Settings) -> None:
 
 def dev_caller(token: str) -> Caller:
     parts = token.split(":")
-    if parts[0] != "dev" or len(parts) not in (2, 3):
+    if parts[0] != "dev" or len(parts) not in (2, 3, 4):
         raise Unauthenticated(
-            "dev mode expects 'dev:<tenant>:<user>' or 'dev:<user>'", code="invalid_token"
+            "dev mode expects 'dev:<tenant>:<user>[:<role>,...]' or 'dev:<user>'",
+            code="invalid_token",
         )
-    tenant, user = (parts[1], parts[2]) if len(parts) == 3 else ("default", parts[1])
-    if not (_DEV_NAME.fullmatch(tenant) and _DEV_NAME.fullmatch(user)):
+    tenant, user = (parts[1], parts[2]) if len(parts) >= 3 else ("default", parts[1])
+    roles = frozenset(parts[3].split(",")) if len(parts) == 4 else frozenset()
+    if not all(_DEV_NAME.fullmatch(name) for name in (tenant, user, *roles)):
         raise Unauthenticated(
-            "tenant and user may use letters, digits and _.@- (1-128)", code="invalid_token"
+            "tenant, user and roles may use letters, digits and _.@- (1-128)",
+            code="invalid_token",
         )
-    return Caller(tenant_id=tenant, user_id=user, auth_method="dev")
+    return Caller(tenant_id=tenant, user_id=user, roles=roles, auth_method="dev")
 
 
 class Authenticator:

@@ -144,6 +144,20 @@ class SessionStore(ABC):
     def recent_messages(self, key: SessionKey, limit: int) -> list[Message]:
         """The last `limit` messages, newest first: one bounded query, never the history."""
 
+    @abstractmethod
+    def get_messages(
+        self, tenant_id: str, user_id: str, message_ids: Sequence[str]
+    ) -> list[Message]:
+        """The user's messages by id, in the order asked, in one batched read; ids that are
+        gone (deleted, or their session deleted) or another user's are left out."""
+
+    @abstractmethod
+    def get_sessions(
+        self, tenant_id: str, user_id: str, session_ids: Sequence[str]
+    ) -> list[Session]:
+        """The user's sessions by id, in the order asked, in one batched read; missing and
+        foreign ones are left out."""
+
     # --- idempotency ----------------------------------------------------------------------------
 
     @abstractmethod

@@ -32,7 +32,7 @@ def test_dev_tokens() -> None:
         "user_id": "alice",
     }
     assert dev_caller("dev:bob").tenant_id == "default"
-    for bad in ["alice", "dev:", "dev:a:b:c", "dev:a/b:c", "dev::x"]:
+    for bad in ["alice", "dev:", "dev:a:b:c:d", "dev:a:b:", "dev:a/b:c", "dev::x"]:
         with pytest.raises(Unauthenticated):
             dev_caller(bad)
 

@@ -273,6 +273,51 @@ class FirestoreSessionStore(SessionStore):
         with translated():
             return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
 
+    def get_messages(
+        self, tenant_id: str, user_id: str, message_ids: Sequence[str]
+    ) -> list[Message]:
+        wanted = list(dict.fromkeys(message_ids))
+        if not wanted:
+            return []
+        session_ids = {_session_of(mid) for mid in wanted}
+        refs = [self._session_ref(tenant_id, sid) for sid in session_ids]
+        refs += [self._messages(tenant_id, _session_of(mid)).document(mid) for mid in wanted]
+        with translated():
+            snapshots = [s for s in self._db.get_all(refs) if s.exists]
+        live: set[str] = set()
+        messages: dict[str, dict[str, Any]] = {}
+        for snapshot in snapshots:
+            doc = snapshot.to_dict()
+            if doc.get("user_id") != user_id:
+                continue
+            if snapshot.reference.parent.id == "messages":
+                messages[snapshot.id] = doc
+            else:
+                live.add(snapshot.id)
+        # A message counts only while its session document exists: a deleted session's
+        # messages may outlive it until the purge.
+        return [
+            convert.message_from_doc(messages[mid])
+            for mid in wanted
+            if mid in messages and _session_of(mid) in live
+        ]
+
+    def get_sessions(
+        self, tenant_id: str, user_id: str, session_ids: Sequence[str]
+    ) -> list[Session]:
+        wanted = list(dict.fromkeys(session_ids))
+        if not wanted:
+            return []
+        refs = [self._session_ref(tenant_id, sid) for sid in wanted]
+        with translated():
+            docs = [s.to_dict() for s in self._db.get_all(refs) if s.exists]
+        found = {
+            d["session_id"]: convert.session_from_doc(d)
+            for d in docs
+            if d.get("user_id") == user_id
+        }
+        return [found[sid] for sid in wanted if sid in found]
+
     # --- idempotency ----------------------------------------------------------------------------
 
     def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:
@@ -411,6 +456,11 @@ def _message(key: SessionKey, seq: int, new: NewMessage) -> Message:
         output_tokens=new.output_tokens,
         latency_ms=new.latency_ms,
     )
+
+
+def _session_of(message_id: str) -> str:
+    """`ids.message_id` is `<session_id>-<seq>`: the session is everything before the last dash."""
+    return message_id.rpartition("-")[0]
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

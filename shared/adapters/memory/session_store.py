@@ -194,6 +194,28 @@ class MemorySessionStore(SessionStore):
     def recent_messages(self, key: SessionKey, limit: int) -> list[Message]:
         return self.list_messages(key, order="desc", page_size=limit, page_token=None).items
 
+    def get_messages(
+        self, tenant_id: str, user_id: str, message_ids: Sequence[str]
+    ) -> list[Message]:
+        found: list[Message] = []
+        with self._lock:
+            for mid in dict.fromkeys(message_ids):
+                session_id, _, seq = mid.rpartition("-")
+                session = self.sessions.get((tenant_id, session_id))
+                message = self.messages.get((tenant_id, session_id), {}).get(
+                    int(seq) if seq.isdigit() else -1
+                )
+                if session is not None and session.user_id == user_id and message is not None:
+                    found.append(message.model_copy())
+        return found
+
+    def get_sessions(
+        self, tenant_id: str, user_id: str, session_ids: Sequence[str]
+    ) -> list[Session]:
+        with self._lock:
+            sessions = [self.sessions.get((tenant_id, sid)) for sid in dict.fromkeys(session_ids)]
+        return [s.model_copy() for s in sessions if s is not None and s.user_id == user_id]
+
     # --- idempotency ----------------------------------------------------------------------------
 
     def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:

@@ -1,0 +1,227 @@
+"""Search a caller's conversation history by meaning, or by keywords when it must.
+
+By meaning: the query is embedded as a retrieval query and Vector Search returns the caller's
+nearest messages (restricts: tenant AND user always; session, role, time range and the
+embedding model when asked or known). Texts are then read back from Firestore in one batched
+read, so a message deleted since it was indexed is dropped and nothing stale is shown.
+
+Paging: a page token holds an offset into the ranking of one query (its text and filters are
+bound to the token). Each page asks Vector Search for the `offset + limit + 1` best, never more
+than `search_max_results`, and reads those back; results end at that depth.
+
+Fallback: when Vector Search or the embedder is not configured, failing, or failed less than
+`degraded_retry_s` ago, a bounded keyword search runs over the caller's most recent sessions
+(`search_fallback_sessions` x their last `search_fallback_messages` messages) in Firestore,
+scored by the share of query terms a message contains. The answer says `degraded: true` and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from shared.adapters import page_tokens
+from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
+from shared.domain.models import Caller, Message
+from shared.domain.search import SearchAnswer, SearchHit, SearchQuery
+from shared.ports.embedder import Embedder
+from shared.ports.session_store import SessionKey, SessionStore
+from shared.ports.vector_index import VectorFilter, VectorIndex
+from shared.services.ingest_service import INDEXED_ROLES
+from shared.services.outages import VECTOR_SEARCH, Outages
+from shared.services.text import snippet, terms, words
+
+log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = "vector_search_not_configured"
+_FALLBACK_READERS = 8
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    max_results: int = 100
+    fallback_sessions: int = 20
+    fallback_messages: int = 50
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    message: Message
+    score: float
+
+
+class MemorySearch:
+    def __init__(
+        self,
+        store: SessionStore,
+        embedder: Callable[[], Embedder] | None,
+        vectors: Callable[[], VectorIndex] | None,
+        outages: Outages,
+        limits: SearchLimits = SearchLimits(),
+    ) -> None:
+        """`embedder`/`vectors` are None when Vector Search is not configured."""
+        self._store = store
+        self._embedder = embedder
+        self._vectors = vectors
+        self._outages = outages
+        self._limits = limits
+
+    def search(self, caller: Caller, query: SearchQuery) -> SearchAnswer:
+        if query.session_id is not None:
+            # A foreign or unknown session is 404, as everywhere else.
+            self._store.get_session(SessionKey(caller.tenant_id, caller.user_id, query.session_id))
+        offset = self._offset(query)
+        depth = min(offset + query.limit + 1, self._limits.max_results)
+        reason = self.unavailable_reason()
+        ranked: list[_Ranked] = []
+        if reason is None:
+            try:
+                ranked = self._by_meaning(caller, query, depth)
+                self._outages.recovered(VECTOR_SEARCH)
+            except _Degraded as exc:
+                reason = exc.reason
+                log.warning("search falls back to keywords: %s: %s", reason, exc.__cause__)
+                self._outages.failed(VECTOR_SEARCH, reason)
+        if reason is not None:
+            ranked = self._by_keywords(caller, query)[:depth]
+        needles = terms(query.text)
+        page = [_hit(r, needles) for r in ranked[offset : offset + query.limit]]
+        more = len(ranked) > offset + query.limit
+        token = self._token(query, offset + query.limit) if more else None
+        return SearchAnswer(page, reason is not None, reason, token)
+
+    def unavailable_reason(self) -> str | None:
+        """Why search would answer from the fallback now, or None."""
+        if self._embedder is None or self._vectors is None:
+            return NOT_CONFIGURED
+        return self._outages.reason(VECTOR_SEARCH)
+
+    # --- by meaning ----------------------------------------------------------------------------
+
+    def _by_meaning(self, caller: Caller, query: SearchQuery, depth: int) -> list[_Ranked]:
+        assert self._embedder is not None and self._vectors is not None
+        embedder = self._embedder()
+        try:
+            vector = embedder.embed_query(query.text)
+        except Unavailable as exc:
+            raise _Degraded("embeddings_unavailable") from exc
+        except UpstreamError as exc:
+            raise _Degraded("embeddings_error") from exc
+        where = VectorFilter(
+            tenant_id=caller.tenant_id,
+            user_id=caller.user_id,
+            session_ids=(query.session_id,) if query.session_id else (),
+            roles=(query.role,) if query.role else (),
+            model_id=embedder.model_id,
+            created_after=query.since,
+            created_before=query.until,
+        )
+        try:
+            neighbors = self._vectors().find_neighbors(vector, where=where, limit=depth)
+        except Unavailable as exc:
+            raise _Degraded("vector_search_unavailable") from exc
+        except InvalidInput as exc:
+            reason = NOT_CONFIGURED if exc.code == NOT_CONFIGURED else "vector_search_error"
+            raise _Degraded(reason) from exc
+        scores = {n.id: n.distance for n in neighbors}
+        messages = self._store.get_messages(caller.tenant_id, caller.user_id, list(scores))
+        # Vector Search compares whole seconds; the stored times are exact.
+        return [_Ranked(m, scores[m.message_id]) for m in messages if _matches(m, query)]
+
+    # --- by keywords (the fallback) --------------------------------------------------------------
+
+    def _by_keywords(self, caller: Caller, query: SearchQuery) -> list[_Ranked]:
+        needles = terms(query.text)
+        phrase = " ".join(words(query.text))
+        ranked = [
+            _Ranked(m, score)
+            for m in self._recent_messages(caller, query)
+            if _matches(m, query) and (score := _keyword_score(m.content, needles, phrase)) > 0
+        ]
+        ranked.sort(key=lambda r: (-r.score, -r.message.created_at.timestamp(), r.message.seq))
+        return ranked
+
+    def _recent_messages(self, caller: Caller, query: SearchQuery) -> list[Message]:
+        if query.session_id is not None:
+            session_ids = [query.session_id]
+        else:
+            page = self._store.list_sessions(
+                caller.tenant_id,
+                caller.user_id,
+                status=None,
+                page_size=self._limits.fallback_sessions,
+                page_token=None,
+            )
+            session_ids = [s.session_id for s in page.items]
+        keys = [SessionKey(caller.tenant_id, caller.user_id, sid) for sid in session_ids]
+        read = self._limits.fallback_messages
+        if len(keys) <= 1:
+            return [m for k in keys for m in self._store.recent_messages(k, read)]
+        with ThreadPoolExecutor(max_workers=min(_FALLBACK_READERS, len(keys))) as pool:
+            batches = pool.map(lambda k: self._store.recent_messages(k, read), keys)
+            return [m for batch in batches for m in batch]
+
+    # --- page tokens ---------------------------------------------------------------------------
+
+    def _kind(self, query: SearchQuery) -> str:
+        digest = hashlib.sha256(json.dumps(query.fingerprint(), sort_keys=True).encode())
+        return f"search:{digest.hexdigest()[:16]}"
+
+    def _offset(self, query: SearchQuery) -> int:
+        cursor = page_tokens.decode(query.page_token, self._kind(query))
+        if cursor is None:
+            return 0
+        offset = page_tokens.require(cursor, "o", int)
+        if not 0 < offset < self._limits.max_results:
+            raise InvalidInput(
+                "page_token is not a token this query issued", code="invalid_page_token"
+            )
+        return offset
+
+    def _token(self, query: SearchQuery, offset: int) -> str:
+        return page_tokens.encode(self._kind(query), {"o": offset})
+
+
+class _Degraded(Exception):
+    """Search by meaning cannot answer now; `reason` is the code the answer carries."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _matches(message: Message, query: SearchQuery) -> bool:
+    """The filters Vector Search would have applied, on a message read from Firestore."""
+    return (
+        message.role in INDEXED_ROLES
+        and (query.role is None or message.role == query.role)
+        and (query.since is None or message.created_at >= query.since)
+        and (query.until is None or message.created_at < query.until)
+    )
+
+
+def _keyword_score(content: str, needles: list[str], phrase: str) -> float:
+    """Share of the query's terms the text contains, plus a half term for the whole phrase."""
+    present = set(words(content))
+    matched = sum(1 for n in needles if n in present)
+    if not matched:
+        return 0.0
+    whole = 0.5 if len(needles) > 1 and phrase in " ".join(words(content)) else 0.0
+    return round((matched + whole) / (len(needles) + 0.5), 4)
+
+
+def _hit(ranked: _Ranked, needles: list[str]) -> SearchHit:
+    m = ranked.message
+    return SearchHit(
+        message_id=m.message_id,
+        session_id=m.session_id,
+        role=m.role,
+        content=m.content,
+        snippet=snippet(m.content, needles),
+        created_at=m.created_at,
+        score=round(ranked.score, 4),
+    )

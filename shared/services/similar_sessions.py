@@ -1,0 +1,138 @@
+"""Find the caller's other conversations closest in meaning to one of theirs.
+
+Method (chosen over a session-level vector kept by ingest, see functions/README.md): the
+session's last `sample_messages` user and assistant messages are embedded in one call, their
+normalised mean is the query, and Vector Search returns the caller's nearest messages with
+crowding one per session (`per_session=1`), so each other session appears once, with its
+closest message. A session's score is that message's similarity; the message is the sample.
+Sessions and samples are read back from Firestore, so deleted ones drop out and titles are
+current.
+
+There is no keyword fallback: "similar" without vectors would be a guess. When Vector Search or
+the embedder is down, not configured, or failed less than `degraded_retry_s` ago, the answer is
+503 `similar_unavailable` with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+
+from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
+from shared.domain.models import Caller
+from shared.domain.search import SimilarSession
+from shared.ports.embedder import Embedder
+from shared.ports.session_store import SessionKey, SessionStore
+from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex
+from shared.services.ingest_service import INDEXED_ROLES
+from shared.services.outages import VECTOR_SEARCH, Outages
+from shared.services.text import snippet
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "similar_unavailable"
+SAMPLE_CHARS = 200
+
+
+class SimilarSessions:
+    def __init__(
+        self,
+        store: SessionStore,
+        embedder: Callable[[], Embedder] | None,
+        vectors: Callable[[], VectorIndex] | None,
+        outages: Outages,
+        *,
+        sample_messages: int = 10,
+        not_configured_retry_s: int = 300,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._vectors = vectors
+        self._outages = outages
+        self._sample_messages = sample_messages
+        self._not_configured_retry_s = not_configured_retry_s
+
+    def find(self, caller: Caller, session_id: str, limit: int) -> list[SimilarSession]:
+        key = SessionKey(caller.tenant_id, caller.user_id, session_id)
+        self._store.get_session(key)  # 404 for a foreign or unknown session
+        if self._embedder is None or self._vectors is None:
+            raise Unavailable(
+                "similar conversations need Vector Search, which is not configured",
+                code=UNAVAILABLE,
+                retry_after_s=self._not_configured_retry_s,
+            )
+        if self._outages.reason(VECTOR_SEARCH) is not None:
+            raise self._unavailable()
+        texts = [
+            m.content
+            for m in self._store.recent_messages(key, self._sample_messages)
+            if m.role in INDEXED_ROLES and m.content.strip()
+        ]
+        if not texts:
+            return []
+        embedder = self._embedder()
+        try:
+            query = _mean(embedder.embed_documents(texts))
+            neighbors = self._vectors().find_neighbors(
+                query,
+                where=VectorFilter(
+                    tenant_id=caller.tenant_id,
+                    user_id=caller.user_id,
+                    model_id=embedder.model_id,
+                ),
+                # One per session; room for this session and for sessions deleted since.
+                limit=2 * limit + 1,
+                per_session=1,
+            )
+        except (Unavailable, UpstreamError, InvalidInput) as exc:
+            log.warning("similar conversations unavailable: %s", exc)
+            self._outages.failed(VECTOR_SEARCH, UNAVAILABLE)
+            raise self._unavailable() from exc
+        self._outages.recovered(VECTOR_SEARCH)
+        return self._read_back(caller, session_id, neighbors, limit)
+
+    def _read_back(
+        self, caller: Caller, session_id: str, neighbors: Sequence[Neighbor], limit: int
+    ) -> list[SimilarSession]:
+        best: dict[str, tuple[str, float]] = {}
+        for n in neighbors:
+            other = n.id.rpartition("-")[0]
+            if other != session_id and other not in best:
+                best[other] = (n.id, n.distance)
+        sessions = {
+            s.session_id: s
+            for s in self._store.get_sessions(caller.tenant_id, caller.user_id, list(best))
+        }
+        samples = {
+            m.message_id: m
+            for m in self._store.get_messages(
+                caller.tenant_id, caller.user_id, [mid for mid, _ in best.values()]
+            )
+        }
+        found = [
+            SimilarSession(
+                session_id=sid,
+                title=sessions[sid].title,
+                score=round(score, 4),
+                sample=snippet(samples[mid].content, [], SAMPLE_CHARS) if mid in samples else None,
+            )
+            for sid, (mid, score) in best.items()
+            if sid in sessions
+        ]
+        return found[:limit]
+
+    def _unavailable(self) -> Unavailable:
+        return Unavailable(
+            "similar conversations are unavailable for now (Vector Search or embeddings)",
+            code=UNAVAILABLE,
+            retry_after_s=self._outages.retry_after_s(VECTOR_SEARCH),
+        )
+
+
+def _mean(vectors: list[list[float]]) -> list[float]:
+    """The normalised centroid: for unit vectors, the direction closest to all of them."""
+    size = len(vectors[0])
+    total = [sum(v[i] for v in vectors) for i in range(size)]
+    norm = math.sqrt(sum(x * x for x in total)) or 1.0
+    return [x / norm for x in total]
