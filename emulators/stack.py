@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import graphlib
+import importlib
 import shutil
 import threading
 import time
@@ -46,6 +47,9 @@ FUNCTIONS = ("chat", "sessions", "search", "ingest", "reconciler")
 EMULATORS = ("firestore", "pubsub", "bigquery", "vertex")
 # Locally an outage should heal in seconds, not minutes; attempts stay Pub/Sub's default.
 LOCAL_DELIVERY = DeliveryPolicy(minimum_backoff_seconds=1, maximum_backoff_seconds=10)
+
+
+_CLIENTS = "import client libraries"
 
 
 class StackStopped(Exception):
@@ -326,7 +330,9 @@ class Stack:
             c.name: (lambda c=c: self._start_component(c), c.depends_on) for c in self.components
         }
         needs = tuple(name for name in ("pubsub", "bigquery") if self.has(name))
-        steps["provision"] = (self.provision, needs)
+        # The client libraries take seconds to import: do it while the emulators start.
+        steps[_CLIENTS] = (self._import_clients, ())
+        steps["provision"] = (self.provision, (*needs, _CLIENTS))
         try:
             with ThreadPoolExecutor(max_workers=len(steps)) as pool:
                 futures: dict[str, Future[None]] = {}
@@ -351,9 +357,19 @@ class Stack:
         for dependency in dependencies:
             dependency.result()
         run()
+        if name == _CLIENTS:
+            return
         self.ready_after[name] = time.monotonic() - self._began
         if self._on_ready is not None:
             self._on_ready(name, self.ready_after[name])
+
+    def _import_clients(self) -> None:
+        for component, module in (
+            ("pubsub", "google.pubsub_v1"),
+            ("bigquery", "google.cloud.bigquery"),
+        ):
+            if self.has(component):
+                importlib.import_module(module)
 
     def _start_component(self, component: Component) -> None:
         if self._stopping.is_set():
