@@ -1,6 +1,7 @@
 """Authentication: verified credentials -> `Caller`. Identity never comes from a request body.
 
-Accepted, in this order:
+Accepted, in this order (`X-Forwarded-Authorization`, set by API Gateway, stands in for
+`Authorization` when present):
 - `X-API-Key: hsk_...` or `Authorization: Bearer hsk_...`: server-to-server keys, looked up by
   hash, bound to a tenant and a service user.
 - `Authorization: Bearer <Firebase/Identity Platform ID token>` (`HS_AUTH_MODE=firebase`):
@@ -70,7 +71,10 @@ class Authenticator:
         api_key = headers.get("X-API-Key")
         if api_key:
             return self._api_key(api_key.strip())
-        header = headers.get("Authorization")
+        # Behind API Gateway, `Authorization` holds the gateway's own token for invoking the
+        # function and the caller's moves to `X-Forwarded-Authorization`. Either way the token
+        # is verified below, so a forged header grants nothing.
+        header = headers.get("X-Forwarded-Authorization") or headers.get("Authorization")
         if not header:
             raise Unauthenticated("send 'Authorization: Bearer <token>'", code="unauthenticated")
         scheme, _, token = header.strip().partition(" ")

@@ -106,6 +106,11 @@ def test_firebase_token_claims_give_tenant_and_user(monkeypatch: pytest.MonkeyPa
     # dev tokens mean nothing in firebase mode
     with pytest.raises(Unauthenticated):
         authenticator.authenticate({"Authorization": "Bearer dev:t:u"})
+    # behind API Gateway the caller's token is forwarded; the gateway's own is in Authorization
+    forwarded = {"Authorization": "Bearer gateway-oidc", "X-Forwarded-Authorization": "Bearer good"}
+    assert authenticator.authenticate(forwarded).user_id == "uid-1"
+    with pytest.raises(Unauthenticated):
+        authenticator.authenticate({**forwarded, "X-Forwarded-Authorization": "Bearer bad"})
 
 
 def test_firebase_token_of_other_project_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
