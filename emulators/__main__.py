@@ -27,14 +27,19 @@ def parse_args(argv: list[str] | None = None) -> StackConfig:
         prog="python -m emulators",
         description="Start the hybrid-sessions local stack: emulators, functions, gateway.",
     )
-    parser.add_argument("--host", default=env.get("HS_STACK_HOST", "127.0.0.1"))
+    parser.add_argument(
+        "--host",
+        default=env.get("HS_STACK_HOST", "127.0.0.1"),
+        help="address every component binds (default 127.0.0.1, or $HS_STACK_HOST)",
+    )
     for name, default in DEFAULT_PORTS.items():
         variable = f"HS_STACK_{name.upper()}_PORT"
         parser.add_argument(
             f"--{name.replace('_', '-')}-port",
             dest=name,
-            type=int,
-            default=int(env.get(variable, default)),
+            type=int,  # argparse converts (and checks) a string default too: the env value
+            default=env.get(variable, str(default)),
+            metavar="PORT",
             help=f"default {default}, or ${variable}",
         )
     parser.add_argument(
