@@ -1,12 +1,12 @@
 """Ingest: turn one event of the messages topic into its analytics rows and vectors.
 
 The two copies are independent sinks. Each event runs every sink it concerns, side by side in
-two threads (an outage of one neither stops nor delays the other), then raises `Unavailable` if
-any failed, so Pub/Sub redelivers it. A redelivered event is
-simply done again rather than skipped by a "done" marker: the BigQuery rows carry the same insert
-id (and the views deduplicate), the datapoint has the same id (an upsert replaces it), so
-re-doing is harmless, and it costs an embedding call only on the rare redelivery, whereas a marker
-would cost a read and a write on every message.
+threads (an outage of one neither stops nor delays the other), then raises `Unavailable` if
+any failed, so Pub/Sub redelivers it. A redelivered event is simply done again rather than
+skipped by a "done" marker: the BigQuery rows carry the same insert id (and the views
+deduplicate), the datapoint has the same id (an upsert replaces it), so re-doing is harmless,
+and it costs an embedding call only on the rare redelivery, whereas a marker would cost a read
+and a write on every message.
 
 What is indexed: only `user` and `assistant` messages with non-blank text. `system` prompts are
 configuration rather than memory and `tool` output is machine data that would crowd semantic
@@ -30,6 +30,9 @@ from shared.ports.vector_index import VectorIndex, VectorRecord
 log = logging.getLogger(__name__)
 
 INDEXED_ROLES = frozenset({"user", "assistant"})
+# Two sinks for each event an instance handles at once (Terraform allows 4 per instance), with
+# room for the local functions-framework server, which takes more.
+SINK_THREADS = 16
 
 
 class IngestService:
@@ -45,7 +48,7 @@ class IngestService:
         self._embedder = embedder
         self._vectors = vectors
         self._indexed_roles = frozenset(indexed_roles)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-sink")
+        self._pool = ThreadPoolExecutor(max_workers=SINK_THREADS, thread_name_prefix="ingest-sink")
 
     # --- the event path ------------------------------------------------------------------
 
