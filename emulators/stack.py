@@ -325,6 +325,7 @@ class Stack:
         """Start every component and provision; on any failure stop what started and raise."""
         self._began = time.monotonic()
         self._stopping.clear()
+        self._check_ports_free()
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         steps: dict[str, tuple[Callable[[], None], tuple[str, ...]]] = {
             c.name: (lambda c=c: self._start_component(c), c.depends_on) for c in self.components
@@ -352,6 +353,20 @@ class Stack:
             raise
         self.startup_seconds = time.monotonic() - self._began
         return self
+
+    def _check_ports_free(self) -> None:
+        """Something else on a port would pass for the component's readiness: refuse it."""
+        busy = [
+            f"{self.config.address(port)} ({port.replace('_', '-')})"
+            for component in self.components
+            for port in component.ports
+            if port_open(self.config.host, self.config.ports[port])
+        ]
+        if busy:
+            raise RuntimeError(
+                f"port already in use: {', '.join(busy)}; another stack running? Choose other "
+                "ports with --<name>-port or HS_STACK_<NAME>_PORT"
+            )
 
     def _after(self, name: str, dependencies: list[Future[None]], run: Callable[[], None]) -> None:
         for dependency in dependencies:

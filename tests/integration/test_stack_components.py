@@ -3,6 +3,7 @@ component that fails to start, one that dies later, and inclusion by what exists
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from pathlib import Path
@@ -71,3 +72,13 @@ def test_components_whose_code_is_absent_are_skipped_with_the_reason(tmp_path: P
     stack = Stack(config(tmp_path), (listener("vertex"), absent))
     assert [c.name for c in stack.components] == ["vertex"]
     assert stack.skipped == {"search": "functions/no-such-function/main.py not found"}
+
+
+def test_a_port_already_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    with socket.create_server((cfg.host, cfg.ports["gateway"])):
+        stack = Stack(cfg, (listener("vertex"), listener("gateway")))
+        with pytest.raises(RuntimeError, match=rf"{cfg.ports['gateway']} \(gateway\)"):
+            stack.start()
+    assert stack.processes == {}
+    assert not port_open(cfg.host, cfg.ports["vertex"])
