@@ -6,11 +6,12 @@ hand the function a CloudEvent whose data is `{"message": {"data": <base64>, "at
 "messageId": ...}}`. The outcome of an invocation is what Pub/Sub sees:
 
 - returns normally -> 2xx -> acked. That is the outcome for a malformed event (bad base64, bad
-  JSON, unknown schema) and for data a sink rejects for good: logged at ERROR with the Pub/Sub
+  JSON, an invalid event) and for data a sink rejects for good: logged at ERROR with the Pub/Sub
   message id and a machine-readable code, then dropped, so it cannot block the subscription
   (or, with ordering on, its session) by being retried for ever. Dead-lettering would need a
   dead-letter policy on the Eventarc subscription, which Terraform cannot set (GCP_FACTS §3).
-- raises `Unavailable` -> 500 -> redelivered with backoff: a sink was down.
+- raises `Unavailable` -> 500 -> redelivered with backoff: a sink was down, or the event has a
+  schema version this code does not read yet (a publisher deployed first).
 - any other exception is a bug: it propagates too (500), so nothing is dropped silently, and a
   dead-letter policy, where one is set, ends the retries.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,17 +46,29 @@ class Delivery:
 
 
 def decode(cloud_event: Any) -> Delivery:
-    """`InvalidInput` (code `malformed_event`) for anything that is not one of our events."""
+    """`InvalidInput` (code `malformed_event`) for anything that is not one of our events;
+    `Unavailable` (code `unsupported_schema_version`) for an event of another schema version,
+    which a publisher deployed before this function may send: retried, not dropped, until the
+    new version of this function runs (or the dead-letter policy ends it)."""
     data = getattr(cloud_event, "data", None)
     message = data.get("message") if isinstance(data, Mapping) else None
     if not isinstance(message, Mapping):
         raise InvalidInput("not a Pub/Sub message event", code="malformed_event")
     message_id = str(message.get("messageId") or message.get("message_id") or "")
-    attributes = message.get("attributes") or {}
+    attributes = message.get("attributes")
+    if not isinstance(attributes, Mapping):
+        attributes = {}
     try:
-        raw = base64.b64decode(message.get("data") or "", validate=True)
-        event = _EVENT.validate_json(raw)
-    except (binascii.Error, ValueError, ValidationError) as exc:
+        payload = json.loads(base64.b64decode(message.get("data") or "", validate=True))
+        version = payload.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise Unavailable(
+                f"message {message_id}: schema version {version!r}, this function reads "
+                f"{SCHEMA_VERSION!r}",
+                code="unsupported_schema_version",
+            )
+        event = _EVENT.validate_python(payload)
+    except (binascii.Error, ValueError, AttributeError, ValidationError) as exc:
         reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise InvalidInput(
             f"message {message_id}: {reason}", code="malformed_event", message_id=message_id
@@ -81,14 +95,15 @@ def handle(cloud_event: Any, apply: Callable[[Event], None]) -> None:
             extra={"fields": {"code": exc.code, "message_id": exc.details.get("message_id", "")}},
         )
         return
+    except Unavailable as exc:
+        log.warning("retrying event: %s", exc.message, extra={"fields": {"code": exc.code}})
+        raise
     event = delivery.event
     context = {
         "message_id": delivery.message_id,
         "event_id": event.event_id,
         "event_type": event.event_type,
     }
-    if event.schema_version != SCHEMA_VERSION:
-        log.warning("event schema %s, expected %s", event.schema_version, SCHEMA_VERSION)
     try:
         apply(event)
     except Unavailable as exc:

@@ -51,8 +51,10 @@ def test_decode_returns_the_event_and_message_id() -> None:
         base64.b64encode(b"{not json").decode(),
         base64.b64encode(json.dumps({"event_type": "message.created"}).encode()).decode(),
         base64.b64encode(json.dumps({"event_type": "nope", "event_id": "x"}).encode()).decode(),
+        base64.b64encode(b"[1, 2]").decode(),
+        base64.b64encode(b"\xff\xfe").decode(),
     ],
-    ids=["base64", "json", "schema", "unknown-type"],
+    ids=["base64", "json", "schema", "unknown-type", "not-an-object", "not-utf8"],
 )
 def test_decode_rejects_malformed_events(data: str) -> None:
     with pytest.raises(InvalidInput) as failure:
@@ -101,3 +103,21 @@ def test_a_bug_is_not_swallowed() -> None:
 
     with pytest.raises(KeyError):
         handle(pubsub_cloud_event(EVENT.model_dump_json().encode()), bug)
+
+
+def test_an_event_of_another_schema_version_is_retried_not_dropped() -> None:
+    newer = {**json.loads(EVENT.model_dump_json()), "schema_version": "2", "new_field": 1}
+    applied: list[Event] = []
+
+    with pytest.raises(Unavailable) as failure:
+        handle(pubsub_cloud_event(json.dumps(newer).encode()), applied.append)
+
+    assert failure.value.code == "unsupported_schema_version"
+    assert applied == []
+
+
+def test_attributes_of_the_wrong_shape_are_ignored() -> None:
+    event = pubsub_cloud_event(EVENT.model_dump_json().encode())
+    event.data["message"]["attributes"] = ["not", "a", "map"]
+
+    assert decode(event).event == EVENT
