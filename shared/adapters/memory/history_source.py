@@ -12,7 +12,6 @@ class MemoryHistorySource(HistorySource):
     def __init__(self) -> None:
         self.sessions: list[Session] = []
         self.stored: dict[str, list[Message]] = {}
-        self.scans = 0
 
     def add(self, session: Session, messages: list[Message]) -> None:
         self.sessions.append(session)
@@ -21,7 +20,6 @@ class MemoryHistorySource(HistorySource):
     def scan_sessions(
         self, *, tenant_id: str | None, after: str | None, limit: int
     ) -> list[ScannedSession]:
-        self.scans += 1
         ordered = sorted(
             (f"{s.tenant_id}/{s.session_id}", s)
             for s in self.sessions

@@ -13,10 +13,8 @@ from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, Vecto
 class MemoryVectorIndex(VectorIndex):
     def __init__(self) -> None:
         self.points: dict[str, VectorRecord] = {}
-        self.upsert_calls = 0
 
     def upsert(self, records: Sequence[VectorRecord]) -> None:
-        self.upsert_calls += 1
         for record in records:
             self.points[record.id] = record
 
