@@ -8,10 +8,12 @@ when the session ends. Tests isolate themselves with a fresh project id per modu
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -19,6 +21,16 @@ from emulators.launcher import REPO_ROOT, ManagedProcess, free_port, port_open, 
 from emulators.stack import Stack, StackConfig
 
 LOG_DIR = REPO_ROOT / "build" / "test-logs"
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`timeout`, CI cancellation and IDEs stop a run with SIGTERM, whose default action skips
+    fixture teardown and leaves every emulator running; as an interrupt, pytest tears down."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(autouse=True)
