@@ -62,17 +62,23 @@ class ManagedProcess:
         return f"{self.host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ManagedProcess:
+        if self.running():
+            return self
         env = {**os.environ, **self.env}
         env.setdefault("PYTHONUNBUFFERED", "1")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._proc = subprocess.Popen(
-            list(self.argv),
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                list(self.argv),
+                env=env,
+                cwd=REPO_ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()
         check = self.ready or (lambda: port_open(self.host, self.port))
 
         def alive_and_ready() -> bool:
@@ -94,23 +100,76 @@ class ManagedProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def stop(self, grace: float = 5.0) -> None:
+        """Stop the process, its group, and descendants that left the group (gcloud's
+        emulators call setsid, so their JVM would outlive a signal to our group alone)."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=grace)
+        strays = _descendants(proc.pid)
+        if proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=grace)
+        _stop_pids(strays, grace)
 
     def __enter__(self) -> ManagedProcess:
-        return self.start()
+        return self.start()  # a no-op when already started, so `with proc.start():` is safe
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live descendant of `root`, read from /proc (Linux; elsewhere none are found)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: fields start after the last ')'
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    frontier = [root]
+    while frontier:
+        kids = children.get(frontier.pop(), [])
+        found += kids
+        frontier += kids
+    return found
+
+
+def _stop_pids(pids: list[int], grace: float) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _alive(pid)]
+        if alive:
+            time.sleep(0.05)
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def python_module(module: str, *args: str) -> list[str]:

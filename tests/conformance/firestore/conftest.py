@@ -12,11 +12,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,46 +82,7 @@ def official_emulator() -> Iterator[ManagedProcess]:
         log_path=LOG_DIR / f"firestore-official-{port}.log",
     )
     with proc.start(timeout=60):
-        groups = _gcloud_process_groups(port)
-        try:
-            yield proc
-        finally:
-            _stop_groups(groups)
-
-
-def _gcloud_process_groups(port: int) -> set[int]:
-    """Process groups of the emulator gcloud started for `port`: gcloud calls setsid, so its
-    Python and Java processes escape the group that ManagedProcess stops."""
-    groups = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                args = fh.read().decode(errors="replace").split("\0")
-            if f"--host-port=127.0.0.1:{port}" in args and "firestore" in args:
-                groups.add(os.getpgid(int(entry)))
-        except (OSError, ProcessLookupError):
-            continue
-    return groups
-
-
-def _stop_groups(groups: set[int]) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for group in groups:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(group, sig)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(_alive(g) for g in groups):
-            time.sleep(0.1)
-
-
-def _alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
+        yield proc
 
 
 @pytest.fixture(scope="module")
