@@ -119,8 +119,10 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(32_000, gt=0, description="Longest accepted message.")
     context_max_messages: int = Field(20, gt=0, description="Messages sent to the LLM per turn.")
     context_token_budget: int = Field(8_000, gt=0, description="Token budget of that context.")
-    default_page_size: int = Field(50, gt=0, le=1000)
-    max_page_size: int = Field(1000, gt=0)
+    default_page_size: int = Field(
+        50, gt=0, le=1000, description="Page size when a request gives none."
+    )
+    max_page_size: int = Field(1000, gt=0, description="Largest page size a request may ask.")
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0, description="Largest request body.")
     max_append_messages: int = Field(
         250, gt=0, le=400, description="Messages per append request (one transaction)."
