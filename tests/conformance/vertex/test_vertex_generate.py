@@ -141,3 +141,20 @@ def test_unknown_routes_answer_like_google(vertex_url: str) -> None:
     assert unwritten.json()["error"]["status"] == "UNIMPLEMENTED"
     assert unknown.status_code == 404
     assert unknown.json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_client_without_project_and_location_gets_an_explanation(vertex_url: str) -> None:
+    from google import genai
+    from google.oauth2.credentials import Credentials
+
+    # google-genai then POSTs to the bare base_url, with no model in the path.
+    client = genai.Client(
+        vertexai=True,
+        credentials=Credentials(token="local-emulator"),
+        http_options=types.HttpOptions(base_url=vertex_url),
+    )
+
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(model=MODEL, contents="Hi")
+    assert caught.value.code == 404
+    assert "project and location" in caught.value.message
