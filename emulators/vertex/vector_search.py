@@ -25,6 +25,7 @@ approximate index returns at perfect recall.
 
 from __future__ import annotations
 
+import copy
 import operator
 import re
 import time
@@ -346,7 +347,7 @@ class IndexData:
             mask = keep if mask is None else mask & keep
         return mask
 
-    def find(self, query: Any, full: bool) -> list[tuple[int, float]]:
+    def find(self, query: Any) -> list[tuple[int, float]]:
         vector = np.array(query.datapoint.feature_vector[:], dtype=np.float32)
         if len(vector) != self.config.dimensions:
             raise invalid(
@@ -465,6 +466,16 @@ class VectorSearch:
         """Declare indexes and endpoints from the JSON shape README.md documents."""
         if not isinstance(config, dict) or set(config) - {"indexes", "indexEndpoints"}:
             raise invalid("config must be an object with 'indexes' and/or 'indexEndpoints'")
+        # All or nothing: a bad entry must not leave the entries before it declared.
+        indexes = dict(self.indexes)
+        endpoints = {name: copy.deepcopy(e) for name, e in self.endpoints.items()}
+        try:
+            self._apply(config)
+        except Exception:
+            self.indexes, self.endpoints = indexes, endpoints
+            raise
+
+    def _apply(self, config: dict[str, Any]) -> None:
         for spec in config.get("indexes", []):
             self.create_index(index_config_from_json(spec))
         for spec in config.get("indexEndpoints", []):
@@ -472,7 +483,11 @@ class VectorSearch:
                 raise invalid("each indexEndpoints entry needs a name")
             self.create_endpoint(spec["name"], spec.get("displayName", ""))
             for deployed in spec.get("deployedIndexes", []):
-                self.deploy(spec["name"], str(deployed.get("id")), str(deployed.get("index")))
+                if not isinstance(deployed, dict) or not all(
+                    isinstance(deployed.get(key), str) for key in ("id", "index")
+                ):
+                    raise invalid("each deployedIndexes entry needs an id and an index name")
+                self.deploy(spec["name"], deployed["id"], deployed["index"])
 
     # -- RPCs ---------------------------------------------------------------------------
 
@@ -526,7 +541,7 @@ class VectorSearch:
         response = FindNeighborsResponse()
         for query in request.queries:
             nearest = response.nearest_neighbors.add(id=query.datapoint.datapoint_id)
-            for row, distance in data.find(query, request.return_full_datapoint):
+            for row, distance in data.find(query):
                 neighbor = nearest.neighbors.add(distance=distance)
                 neighbor.datapoint.CopyFrom(data.datapoint(row, request.return_full_datapoint))
         return response

@@ -135,15 +135,20 @@ def test_admin_routes_validate_their_input(server: Server) -> None:
     assert stats.json() == {"calls": {}}
 
 
-def test_config_route_refuses_duplicates(server: Server) -> None:
+def test_config_route_refuses_duplicates_and_declares_nothing(server: Server) -> None:
+    index, _, _ = clients(server)
+    fresh = f"{PARENT}/indexes/fresh"
+
     response = requests.post(
         f"{server.base_url}/emulator/v1/config",
-        json={"indexes": [{"name": FROM_FLAG, "dimensions": 3}]},
+        json={"indexes": [{"name": fresh, "dimensions": 3}, {"name": FROM_FLAG, "dimensions": 3}]},
         timeout=5,
     )
 
     assert response.status_code == 409
     assert response.json()["error"]["status"] == "ALREADY_EXISTS"
+    with pytest.raises(exceptions.NotFound):
+        index.get_index(name=fresh)
 
 
 def test_resources_through_long_running_operations(server: Server) -> None:
