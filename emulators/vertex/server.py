@@ -117,10 +117,12 @@ class Server:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            # shutdown() waits for serve_forever to notice: only ask a running loop.
+            self._httpd.shutdown()
+            thread.join(timeout=5)
         self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def __enter__(self) -> Server:
         return self.start()
