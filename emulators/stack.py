@@ -42,6 +42,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "search": 8103,
     "ingest": 8104,
     "reconciler": 8105,
+    "scheduler": 8106,
 }
 FUNCTIONS = ("chat", "sessions", "search", "ingest", "reconciler")
 EMULATORS = ("firestore", "pubsub", "bigquery", "vertex")
@@ -68,6 +69,8 @@ class StackConfig:
     log_dir: Path = REPO_ROOT / "build" / "stack-logs"
     delivery: DeliveryPolicy = LOCAL_DELIVERY
     start_timeout: float = 60.0
+    reconcile_every_s: float = 60.0
+    """Interval of the local scheduler's reconciler job (Cloud Scheduler's minimum is 1 min)."""
 
     @classmethod
     def on_free_ports(cls, **kwargs: object) -> StackConfig:
@@ -187,6 +190,14 @@ def _function_argv(name: str) -> Callable[[StackConfig], list[str]]:
     return argv
 
 
+def _scheduler_argv(config: StackConfig) -> list[str]:
+    """Cloud Scheduler's job of `infra/modules/scheduler`: the reconciler, once a minute."""
+    every = config.reconcile_every_s
+    return _module_argv(
+        "emulators.scheduler", "--job", f"reconciler={config.url('reconciler')}/@{every}"
+    )(config)
+
+
 def _gateway_argv(config: StackConfig) -> list[str]:
     backends = [
         arg
@@ -233,6 +244,13 @@ COMPONENTS: tuple[Component, ...] = (
             needs_emulator_env=True,
         )
         for name in FUNCTIONS
+    ),
+    Component(
+        "scheduler",
+        _scheduler_argv,
+        ("scheduler",),
+        requires="functions/reconciler/main.py",
+        depends_on=("reconciler",),
     ),
     Component(
         "gateway",
