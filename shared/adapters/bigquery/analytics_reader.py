@@ -3,7 +3,7 @@
 Every value from a request (tenant, user, times, bucket size, limits) is a named query
 parameter; the SQL text is fixed, apart from the dataset name, which comes from configuration
 and is checked. The queries run side by side (one request waits for the slowest, not the sum),
-each bounded by `HS_BIGQUERY_TIMEOUT_S`, retries included.
+each bounded by `HS_BIGQUERY_TIMEOUT_S` for its calls and retries, and never restarted as a job.
 """
 
 from __future__ import annotations
@@ -177,11 +177,17 @@ class BigQueryAnalyticsReader(AnalyticsReader):
         from google.cloud import bigquery
         from google.cloud.bigquery import DEFAULT_RETRY
 
-        retry = DEFAULT_RETRY.with_deadline(self._timeout_s)
         config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
+        retry = DEFAULT_RETRY.with_deadline(self._timeout_s)
         try:
-            job = self._client.query(sql, job_config=config, retry=retry, timeout=self._timeout_s)
-            return [dict(row) for row in job.result(retry=retry, timeout=self._timeout_s)]
+            # No job retry: its default restarts a job whose connection was refused for ten
+            # minutes, far past any caller's patience. (jobs.insert rather than query_and_wait:
+            # the local emulator's jobs.query answers no rows instead of an error.)
+            job = self._client.query(
+                sql, job_config=config, retry=retry, timeout=self._timeout_s, job_retry=None
+            )
+            rows = job.result(retry=retry, timeout=self._timeout_s, job_retry=None)
+            return [dict(row) for row in rows]
         except Exception as exc:
             error = translate(exc, "analytics query")
             if isinstance(error, InvalidInput):
