@@ -29,6 +29,10 @@ class Section:
     notes: list[str] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+    """The section's name on the command line (`--only`), set by the runner."""
+    seconds: float = 0.0
+    """Wall time the section took, seeding included."""
 
     def target(self, name: str, value: float, limit: float, unit: str = "") -> None:
         """Record a target honestly: the report says MISSED where it is."""
@@ -43,6 +47,12 @@ class Report:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     sections: list[Section] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    stack_seconds: float | None = None
+    total_seconds: float | None = None
+    load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
 
     def machine(self) -> dict[str, Any]:
         return {
@@ -50,6 +60,8 @@ class Report:
             "platform": platform.platform(),
             "processor": _cpu_model(),
             "cores": os.cpu_count(),
+            "memory_gb": _memory_gb(),
+            "load_average_at_start": round(self.load_at_start, 2),
             "commit": _git_commit(),
         }
 
@@ -58,6 +70,8 @@ class Report:
             "started_at": self.started_at,
             "quick": self.quick,
             "machine": self.machine(),
+            "stack_seconds": self.stack_seconds,
+            "total_seconds": self.total_seconds,
             "sections": [vars(s) for s in self.sections],
             "errors": self.errors,
         }
@@ -67,9 +81,17 @@ class Report:
         lines = [
             f"Run {self.started_at}{' (quick: harness check only)' if self.quick else ''}, "
             f"commit `{machine['commit']}`, {machine['processor']}, {machine['cores']} cores, "
-            f"Python {machine['python']}.",
+            f"{machine['memory_gb']} GB RAM, load average {machine['load_average_at_start']} at "
+            f"start, Python {machine['python']}, {machine['platform']}.",
             "",
         ]
+        if self.total_seconds is not None:
+            parts = [f"{s.key or s.title} {s.seconds:.0f} s" for s in self.sections]
+            stack = f"stack start {self.stack_seconds:.0f} s, " if self.stack_seconds else ""
+            lines += [
+                f"Wall time {self.total_seconds:.0f} s: {stack}{', '.join(parts)}.",
+                "",
+            ]
         for section in self.sections:
             lines += [f"### {section.title}", ""]
             lines.append("| " + " | ".join(section.columns) + " |")
@@ -104,9 +126,21 @@ class Report:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)
+
+
+def _memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def _cpu_model() -> str:

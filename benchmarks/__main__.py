@@ -1,0 +1,100 @@
+"""`python -m benchmarks [--quick] [--only NAME ...] [--out DIR]`: `make bench`, `make bench-quick`.
+
+Starts one local stack, runs each section against it, and writes `DIR/latest.{json,md}` (plus a
+timestamped copy). A section that fails is recorded as an error in the report and the others
+still run; the exit status is 1 if any failed. A full run (not --quick, not --only) also
+rewrites the summary in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks import cold_start, cost, ingest, lookup, peer_compare, search, turns
+from benchmarks.harness import Bench
+from benchmarks.plan import FULL, QUICK, Plan
+from benchmarks.report import Report, Section
+
+HERE = Path(__file__).resolve().parent
+Runner = Callable[[Bench, Plan, Report], Section]
+
+SECTIONS: dict[str, Runner] = {
+    "cold_start": lambda bench, plan, report: cold_start.run(plan.cold_start_repeats),
+    "turns": lambda bench, plan, report: turns.run(bench, plan),
+    "peer": lambda bench, plan, report: peer_compare.run(bench, plan),
+    "lookup": lambda bench, plan, report: lookup.run(bench, plan),
+    "ingest": lambda bench, plan, report: ingest.run(bench, plan),
+    "search": lambda bench, plan, report: search.run(bench, plan),
+    "cost": lambda bench, plan, report: cost.run(report),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: harness check only")
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), help="run these sections")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    names = args.only or list(SECTIONS)
+    report = Report(quick=args.quick)
+    began = time.monotonic()
+
+    def run(name: str, bench: Bench) -> None:
+        started = time.monotonic()
+        print(f"[bench] {name} ...", flush=True)
+        try:
+            section = SECTIONS[name](bench, plan, report)
+        except Exception as exc:  # one broken section must not hide the others' results
+            traceback.print_exc()
+            report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            section = Section(name, ["error"], rows=[[f"{type(exc).__name__}: {exc}"]])
+            section.data["failed"] = True
+        section.key = name
+        section.seconds = time.monotonic() - started
+        report.sections.append(section)
+        print(f"[bench] {name} done in {section.seconds:.0f} s", flush=True)
+
+    needs_stack = [n for n in names if n not in ("cold_start", "cost")]
+    bench = Bench()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # A full run measures cold start before the stack exists, so its fresh processes
+            # do not share the CPU with it; a quick run overlaps the two to save time.
+            starting = pool.submit(bench.start) if needs_stack and args.quick else None
+            if "cold_start" in names:
+                run("cold_start", bench)
+            if needs_stack:
+                try:
+                    (starting.result() if starting else bench.start())
+                    print(f"[bench] stack up in {bench.startup_s:.0f} s", flush=True)
+                    report.stack_seconds = bench.startup_s
+                except Exception as exc:
+                    traceback.print_exc()
+                    report.errors.append(f"stack: {type(exc).__name__}: {exc}")
+                else:
+                    for name in needs_stack:
+                        run(name, bench)
+    finally:
+        bench.close()
+    if "cost" in names:
+        run("cost", None)  # type: ignore[arg-type]
+    report.total_seconds = time.monotonic() - began
+    latest = report.write(args.out)
+    print(f"[bench] report: {latest} ({report.total_seconds:.0f} s)", flush=True)
+    if not args.quick and not args.only:
+        report.update_readme(HERE / "README.md")
+        print("[bench] benchmarks/README.md updated", flush=True)
+    for error in report.errors:
+        print(f"[bench] ERROR {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
