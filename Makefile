@@ -47,7 +47,14 @@ fmt: setup
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: setup
+# LangChain's Firestore history (the peer benchmark) pins versions that clash with ours: own venv.
+PEER_VENV := .venv-peer
+$(PEER_VENV)/.installed: $(UV) benchmarks/peer/requirements.txt
+	$(UV) venv --quiet --allow-existing --python 3.11 $(PEER_VENV)
+	VIRTUAL_ENV=$(PEER_VENV) $(UV) pip install --quiet -r benchmarks/peer/requirements.txt
+	touch $@
+
+bench: setup $(PEER_VENV)/.installed
 	$(PY) -m benchmarks $(ARGS)
 
 bench-quick: setup
