@@ -105,7 +105,11 @@ class Services:
         def build() -> SessionStore:
             from shared.adapters.firestore.session_store import FirestoreSessionStore
 
-            return FirestoreSessionStore(self._firestore())
+            return FirestoreSessionStore(
+                self._firestore(),
+                retention_days=self.settings.session_retention_days,
+                clock=self.clock,
+            )
 
         return self._once("store", build)
 
@@ -213,9 +217,14 @@ class Services:
 
             s = self.settings
             limits = SearchLimits(
-                s.search_max_results, s.search_fallback_sessions, s.search_fallback_messages
+                s.search_max_results,
+                s.search_fallback_sessions,
+                s.search_fallback_messages,
+                s.session_retention_days,
             )
-            return MemorySearch(self.store, *self._search_ports(), self.outages, limits)
+            return MemorySearch(
+                self.store, *self._search_ports(), self.outages, limits, clock=self.clock
+            )
 
         return self._once("memory_search", build)
 

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     max_title_chars: int = Field(200, gt=0, description="Longest session title.")
     system_prompt: str | None = Field(None, description="System instruction of every chat.")
     idempotency_ttl_s: int = Field(86_400, gt=0, description="How long idempotency keys live.")
+    session_retention_days: int | None = Field(
+        None,
+        gt=0,
+        description="Messages older than this many days and sessions inactive this long are "
+        "deleted (Firestore TTL) and never read back; unset = keep forever.",
+    )
     publish_timeout_s: float = Field(
         5.0,
         gt=0,

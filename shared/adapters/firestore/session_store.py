@@ -22,6 +22,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.adapters import page_tokens
 from shared.adapters.firestore import _convert as convert
 from shared.adapters.firestore._errors import translated, with_contention_retry
+from shared.adapters.firestore._retention import Retention, alive, utc_now
 from shared.domain import ids
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
@@ -44,8 +45,19 @@ def _not_found() -> NotFound:
 
 
 class FirestoreSessionStore(SessionStore):
-    def __init__(self, client: firestore.Client) -> None:
+    """With `retention_days`, a session lives that many days after its last change and a
+    message that many days after it was created: both carry `expires_at` for Firestore's TTL
+    policy, and reads leave out what has expired before the TTL sweep deletes it."""
+
+    def __init__(
+        self,
+        client: firestore.Client,
+        *,
+        retention_days: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._db = client
+        self._retention = Retention(retention_days, clock)
 
     # --- references -----------------------------------------------------------------------------
 
@@ -79,7 +91,15 @@ class FirestoreSessionStore(SessionStore):
         session = convert.session_from_doc(snapshot.to_dict())
         if session.user_id != key.user_id:
             raise _not_found()
+        if not alive(session.updated_at, self._retention.cutoff()):
+            raise _not_found()  # expired: the TTL sweep has not deleted it yet
         return session
+
+    def _session_doc(self, session: Session) -> dict[str, Any]:
+        return self._retention.stamp(convert.session_to_doc(session), session.updated_at)
+
+    def _message_doc(self, message: Message) -> dict[str, Any]:
+        return self._retention.stamp(convert.message_to_doc(message), message.created_at)
 
     def _transact(self, body: Callable[[Any], Any]) -> Any:
         def attempt() -> Any:
@@ -95,7 +115,7 @@ class FirestoreSessionStore(SessionStore):
             batch = self._db.batch()
             batch.create(
                 self._session_ref(session.tenant_id, session.session_id),
-                convert.session_to_doc(session),
+                self._session_doc(session),
             )
             for item in outbox:
                 batch.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
@@ -121,6 +141,9 @@ class FirestoreSessionStore(SessionStore):
         query = self._sessions(tenant_id).where(filter=FieldFilter("user_id", "==", user_id))
         if status is not None:
             query = query.where(filter=FieldFilter("status", "==", status))
+        if (cutoff := self._retention.cutoff()) is not None:
+            # Full pages, not pages with holes: the index skips the expired ones.
+            query = query.where(filter=FieldFilter("updated_at", ">", cutoff))
         query = query.order_by("created_at", direction=_DESC).order_by(
             "session_id", direction=_DESC
         )
@@ -157,7 +180,9 @@ class FirestoreSessionStore(SessionStore):
             updated = current.model_copy(
                 update={**change, "updated_at": now, "version": current.version + 1}
             )
-            fields = {**change, "updated_at": now, "version": updated.version}
+            fields = self._retention.stamp(
+                {**change, "updated_at": now, "version": updated.version}, now
+            )
             transaction.update(ref, fields)
             item = outbox_for(updated)
             transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
@@ -220,14 +245,17 @@ class FirestoreSessionStore(SessionStore):
             session = session.model_copy(
                 update={"message_count": first + len(stored), "updated_at": now}
             )
+            # The session's expiry moves with every append (an active session never expires);
+            # its messages are never younger than `now`, so none outlives it.
             if new_session is not None:
-                transaction.create(ref, convert.session_to_doc(session))
+                transaction.create(ref, self._session_doc(session))
             else:
-                transaction.update(ref, {"message_count": session.message_count, "updated_at": now})
+                fields = {"message_count": session.message_count, "updated_at": now}
+                transaction.update(ref, self._retention.stamp(fields, now))
             collection = self._messages(key.tenant_id, key.session_id)
             for message in stored:
                 transaction.create(
-                    collection.document(message.message_id), convert.message_to_doc(message)
+                    collection.document(message.message_id), self._message_doc(message)
                 )
             for item in outbox:
                 transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
@@ -251,7 +279,7 @@ class FirestoreSessionStore(SessionStore):
         kind = f"messages:{order}"
         cursor = page_tokens.decode(page_token, kind)
         self.get_session(key)  # ownership; also: a deleted session lists nothing
-        query = self._messages(key.tenant_id, key.session_id).order_by(
+        query = self._live_messages(key).order_by(
             "seq", direction=_ASC if order == "asc" else _DESC
         )
         if cursor is not None:
@@ -265,13 +293,16 @@ class FirestoreSessionStore(SessionStore):
         return Page(items, token)
 
     def recent_messages(self, key: SessionKey, limit: int) -> list[Message]:
-        query = (
-            self._messages(key.tenant_id, key.session_id)
-            .order_by("seq", direction=_DESC)
-            .limit(limit)
-        )
+        query = self._live_messages(key).order_by("seq", direction=_DESC).limit(limit)
         with translated():
             return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+
+    def _live_messages(self, key: SessionKey) -> Any:
+        """The session's messages, less those past retention (a range on `created_at`)."""
+        query = self._messages(key.tenant_id, key.session_id)
+        if (cutoff := self._retention.cutoff()) is not None:
+            query = query.where(filter=FieldFilter("created_at", ">", cutoff))
+        return query
 
     def get_messages(
         self, tenant_id: str, user_id: str, message_ids: Sequence[str]
@@ -284,6 +315,7 @@ class FirestoreSessionStore(SessionStore):
         refs += [self._messages(tenant_id, _session_of(mid)).document(mid) for mid in wanted]
         with translated():
             snapshots = [s for s in self._db.get_all(refs) if s.exists]
+        cutoff = self._retention.cutoff()
         live: set[str] = set()
         messages: dict[str, dict[str, Any]] = {}
         for snapshot in snapshots:
@@ -291,8 +323,9 @@ class FirestoreSessionStore(SessionStore):
             if doc.get("user_id") != user_id:
                 continue
             if snapshot.reference.parent.id == "messages":
-                messages[snapshot.id] = doc
-            else:
+                if alive(doc["created_at"], cutoff):
+                    messages[snapshot.id] = doc
+            elif alive(doc["updated_at"], cutoff):
                 live.add(snapshot.id)
         # A message counts only while its session document exists: a deleted session's
         # messages may outlive it until the purge.
@@ -311,10 +344,11 @@ class FirestoreSessionStore(SessionStore):
         refs = [self._session_ref(tenant_id, sid) for sid in wanted]
         with translated():
             docs = [s.to_dict() for s in self._db.get_all(refs) if s.exists]
+        cutoff = self._retention.cutoff()
         found = {
             d["session_id"]: convert.session_from_doc(d)
             for d in docs
-            if d.get("user_id") == user_id
+            if d.get("user_id") == user_id and alive(d["updated_at"], cutoff)
         }
         return [found[sid] for sid in wanted if sid in found]
 
