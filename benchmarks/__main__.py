@@ -46,10 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(quick=args.quick)
     began = time.monotonic()
 
-    def run(name: str, bench: Bench) -> None:
+    def run(name: str, bench: Bench | None) -> None:
         started = time.monotonic()
         print(f"[bench] {name} ...", flush=True)
         try:
+            if name in needs_stack and bench is not None:
+                # Let the ingest function finish what earlier sections published first.
+                bench.wait_idle(plan.idle_quiet_s)
             section = SECTIONS[name](bench, plan, report)
         except Exception as exc:  # one broken section must not hide the others' results
             traceback.print_exc()
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bench.close()
     if "cost" in names:
-        run("cost", None)  # type: ignore[arg-type]
+        run("cost", None)
     report.total_seconds = time.monotonic() - began
     latest = report.write(args.out)
     print(f"[bench] report: {latest} ({report.total_seconds:.0f} s)", flush=True)

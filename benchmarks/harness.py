@@ -15,6 +15,7 @@ import os
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -129,6 +130,26 @@ class Bench:
     def vertex_stats(self) -> dict[str, int]:
         with urllib.request.urlopen(f"{self.url('vertex')}/emulator/v1/stats", timeout=10) as r:
             return dict(json.load(r)["calls"])
+
+    def external_calls(self) -> Counter[str]:
+        """BigQuery requests by route plus Vertex RPCs by name, as one counter."""
+        assert self.bigquery is not None
+        bigquery = Counter({f"BigQuery {k}": v for k, v in self.bigquery.snapshot()[0].items()})
+        vertex = Counter({f"Vertex {k}": v for k, v in self.vertex_stats().items()})
+        return bigquery + vertex
+
+    def wait_idle(self, quiet_s: float, timeout_s: float = 120.0) -> None:
+        """Wait until the ingest function has finished what earlier work published (no
+        BigQuery or Vertex call for `quiet_s`), so sections do not time each other's echo."""
+        deadline = time.monotonic() + timeout_s
+        last, still_since = self.external_calls(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(min(quiet_s, 0.5))
+            now = self.external_calls()
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= quiet_s:
+                return
 
     # --- seeding -------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ Vertex RPCs from the Vertex emulator's per-RPC counters.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,27 +27,6 @@ from benchmarks.report import Section
 from benchmarks.stats import Summary
 
 INGEST_RPCS = ("predict", "embedContent", "upsertDatapoints", "removeDatapoints")
-
-
-def _calls(bench: Bench) -> Counter[str]:
-    """BigQuery requests by route plus Vertex RPCs by name, as one counter."""
-    assert bench.bigquery is not None
-    bigquery = Counter({f"BigQuery {k}": v for k, v in bench.bigquery.snapshot()[0].items()})
-    vertex = Counter({f"Vertex {k}": v for k, v in bench.vertex_stats().items()})
-    return bigquery + vertex
-
-
-def wait_idle(bench: Bench, quiet_s: float = 2.0, timeout_s: float = 120.0) -> None:
-    """Wait until the ingest function has nothing left to do from earlier sections."""
-    deadline = time.monotonic() + timeout_s
-    last, still_since = _calls(bench), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = _calls(bench)
-        if now != last:
-            last, still_since = now, time.monotonic()
-        elif time.monotonic() - still_since >= quiet_s:
-            return
 
 
 def _store_messages(bench: Bench, tenant: str, user: str, count: int) -> tuple[str, list[Any]]:
@@ -117,15 +95,15 @@ def event_path(bench: Bench, plan: Plan, n: int) -> dict[str, Any]:
 
     tenant, user = unique("ingest"), "u1"
     session_id, messages = _store_messages(bench, tenant, user, n)
-    wait_idle(bench, plan.idle_quiet_s)
+    bench.wait_idle(plan.idle_quiet_s)
     events = [event for m in messages for event in (message_created(m),) * 2]
-    before = _calls(bench)
+    before = bench.external_calls()
     start = time.perf_counter()
     bench.services.events.publish(events)
     deliveries = 2 * n
     deadline = time.monotonic() + 300
     while True:
-        done = _calls(bench) - before
+        done = bench.external_calls() - before
         inserts = sum(v for k, v in done.items() if k.endswith("/insertAll"))
         upserts = done["Vertex upsertDatapoints"]
         if inserts >= deliveries and upserts >= deliveries:
@@ -134,7 +112,7 @@ def event_path(bench: Bench, plan: Plan, n: int) -> dict[str, Any]:
             raise TimeoutError(f"ingest: {inserts} inserts, {upserts} upserts of {deliveries}")
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
-    calls = _calls(bench) - before
+    calls = bench.external_calls() - before
     return {
         "messages": n,
         "deliveries": deliveries,
@@ -155,8 +133,8 @@ def handler_path(bench: Bench, plan: Plan, n: int) -> dict[str, Any]:
     events = [message_created(m) for m in messages]
     ingest = bench.services.ingest
     ingest.handle(events[0])  # clients built and connections open before the clock starts
-    wait_idle(bench, plan.idle_quiet_s)
-    before = _calls(bench)
+    bench.wait_idle(plan.idle_quiet_s)
+    before = bench.external_calls()
     bytes_before = bench.bigquery.snapshot()  # type: ignore[union-attr]
     times = []
     for event in events[1:]:
@@ -168,7 +146,7 @@ def handler_path(bench: Bench, plan: Plan, n: int) -> dict[str, Any]:
         "deliveries": n,
         "seconds": sum(times),
         "seconds_per_delivery": Summary.of(times, "s").as_dict(),
-        "calls": _calls(bench) - before,
+        "calls": bench.external_calls() - before,
         "bigquery_bytes_per_message": sum(
             bench.bigquery.since(bytes_before)[1].values()  # type: ignore[union-attr]
         )
@@ -183,9 +161,9 @@ def backfill_path(bench: Bench, plan: Plan, m: int) -> dict[str, Any]:
     per_session = 100
     for first in range(0, m, per_session):
         _store_messages(bench, tenant, "u1", min(per_session, m - first))
-    wait_idle(bench, plan.idle_quiet_s)
+    bench.wait_idle(plan.idle_quiet_s)
     services = bench.services
-    before = _calls(bench)
+    before = bench.external_calls()
     start = time.perf_counter()
     stats = Backfill(
         services.history, services.ingest, services.analytics, Options(tenant=tenant)
@@ -195,7 +173,7 @@ def backfill_path(bench: Bench, plan: Plan, m: int) -> dict[str, Any]:
         "messages": stats.messages,
         "batches": stats.batches,
         "seconds": elapsed,
-        "calls": _calls(bench) - before,
+        "calls": bench.external_calls() - before,
     }
 
 

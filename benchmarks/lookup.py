@@ -95,13 +95,16 @@ def run(bench: Bench, plan: Plan) -> Section:
     users = {first: many_user, cases[-2][0]: many_user, reference: few_user}
 
     samples: dict[tuple[str, str], list[float]] = {}
+    reads: dict[str, int] = {}
     gateway = bench.url("gateway")
     with requests.Session() as client:
         for _ in range(plan.lookup_repeats + 1):  # the first round warms up and is dropped
             for label, fetch, path, token in cases:
+                before = bench.grpc.snapshot()
                 start = time.perf_counter()
                 page = fetch(PAGE, token)
                 elapsed = time.perf_counter() - start
+                reads[label] = bench.grpc.since(before)[1]["reads"]
                 if not page.items:
                     raise RuntimeError(f"{label}: empty page")
                 samples.setdefault(("in process", label), []).append(elapsed * 1000)
@@ -119,7 +122,7 @@ def run(bench: Bench, plan: Plan) -> Section:
 
     section = Section(
         "Lookup (a page of 50)",
-        ["path", "case", "median ms", "IQR ms", "p95 ms", "n"],
+        ["path", "case", "median ms", "IQR ms", "p95 ms", "n", "Firestore reads"],
     )
     summaries = {key: Summary.of(values[1:] or values, "ms") for key, values in samples.items()}
     for (path, label), summary in summaries.items():
@@ -131,6 +134,7 @@ def run(bench: Bench, plan: Plan) -> Section:
                 f"{summary.p25:.1f}..{summary.p75:.1f}",
                 summary.p95,
                 summary.n,
+                reads[label] if path == "in process" else "-",
             ]
         )
         section.data[f"{path}: {label}"] = summary.as_dict()
@@ -154,6 +158,9 @@ def run(bench: Bench, plan: Plan) -> Section:
         f"The message session holds {plan.lookup_messages:,}+ messages (seeded through the "
         f"store, plus the turns of the turn benchmark); the user has {plan.lookup_sessions:,} "
         "sessions. Pages use Firestore cursors (start_after), never offsets.",
+        "Firestore reads: documents billed for one in-process page, counted on the wire (a page "
+        "of messages also reads the session, to check ownership; every page reads one item "
+        "past its end to know whether another page follows).",
         "The first round of every case is a warm-up and is dropped; cases run interleaved. "
         "No target is set for pages by the issues; the ratios show whether depth costs.",
     ]

@@ -57,7 +57,8 @@ def run(bench: Bench, plan: Plan) -> Section:
     )
     have_peer = PEER_PYTHON.exists()
     for size in plan.peer_sizes:
-        session_id = bench.session_of(size)
+        # A fresh session per size: the turn benchmark's small session has grown by now.
+        session_id = bench.seed_session(size)
         ours: list[float] = []
         turn_in_process(bench, session_id, 0)  # warm-up
         half = max(plan.peer_turns // 2, 1)

@@ -62,6 +62,7 @@ class Report:
             "cores": os.cpu_count(),
             "memory_gb": _memory_gb(),
             "load_average_at_start": round(self.load_at_start, 2),
+            "load_average_now": round(os.getloadavg()[0], 2),
             "commit": _git_commit(),
         }
 
@@ -82,7 +83,8 @@ class Report:
             f"Run {self.started_at}{' (quick: harness check only)' if self.quick else ''}, "
             f"commit `{machine['commit']}`, {machine['processor']}, {machine['cores']} cores, "
             f"{machine['memory_gb']} GB RAM, load average {machine['load_average_at_start']} at "
-            f"start, Python {machine['python']}, {machine['platform']}.",
+            f"start and {machine['load_average_now']} at the end, Python {machine['python']}, "
+            f"{machine['platform']}.",
             "",
         ]
         if self.total_seconds is not None:
