@@ -9,6 +9,10 @@ Paging: a page token holds an offset into the ranking of one query (its text and
 bound to the token). Each page asks Vector Search for the `offset + limit + 1` best, never more
 than `search_max_results`, and reads those back; results end at that depth.
 
+Retention: with `retention_days`, the vector query asks only for messages created within it
+(Vector Search has no TTL, so expired vectors stay in the index until removed), and the
+read-back drops whatever the store says has expired.
+
 Fallback: when Vector Search or the embedder is not configured, failing, or failed less than
 `degraded_retry_s` ago, a bounded keyword search runs over the caller's most recent sessions
 (`search_fallback_sessions` x their last `search_fallback_messages` messages) in Firestore,
@@ -23,6 +27,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from shared.adapters import page_tokens
 from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
@@ -46,6 +51,7 @@ class SearchLimits:
     max_results: int = 100
     fallback_sessions: int = 20
     fallback_messages: int = 50
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class MemorySearch:
         vectors: Callable[[], VectorIndex] | None,
         outages: Outages,
         limits: SearchLimits = SearchLimits(),
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """`embedder`/`vectors` are None when Vector Search is not configured."""
         self._store = store
@@ -69,6 +77,7 @@ class MemorySearch:
         self._vectors = vectors
         self._outages = outages
         self._limits = limits
+        self._clock = clock
 
     def search(self, caller: Caller, query: SearchQuery) -> SearchAnswer:
         if query.session_id is not None:
@@ -117,7 +126,7 @@ class MemorySearch:
             session_ids=(query.session_id,) if query.session_id else (),
             roles=(query.role,) if query.role else (),
             model_id=embedder.model_id,
-            created_after=query.since,
+            created_after=self._created_after(query),
             created_before=query.until,
         )
         try:
@@ -131,6 +140,14 @@ class MemorySearch:
         messages = self._store.get_messages(caller.tenant_id, caller.user_id, list(scores))
         # Vector Search compares whole seconds; the stored times are exact.
         return [_Ranked(m, scores[m.message_id]) for m in messages if _matches(m, query)]
+
+    def _created_after(self, query: SearchQuery) -> datetime | None:
+        """The query's own lower bound, raised to the retention cutoff when there is one."""
+        days = self._limits.retention_days
+        if days is None:
+            return query.since
+        cutoff = self._clock() - timedelta(days=days)
+        return cutoff if query.since is None else max(query.since, cutoff)
 
     # --- by keywords (the fallback) --------------------------------------------------------------
 
