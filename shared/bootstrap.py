@@ -79,6 +79,7 @@ class Services:
             }.items()
             if v is not None
         }
+        self._injected = frozenset(self._built)
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         try:
@@ -192,9 +193,9 @@ class Services:
     # --- search function: Vector Search is optional, so its factories may be None ---------------
 
     def _vector_search_configured(self) -> bool:
-        injected = "embedder" in self._built and "vectors" in self._built
-        s = self.settings
-        return injected or bool(s.vector_index_endpoint and s.vector_deployed_index_id)
+        if {"embedder", "vectors"} <= self._injected:
+            return True
+        return bool(self.settings.vector_index_endpoint and self.settings.vector_deployed_index_id)
 
     def _search_ports(self) -> tuple[SearchPort[Embedder], SearchPort[VectorIndex]]:
         if not self._vector_search_configured():
