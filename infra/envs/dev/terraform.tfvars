@@ -2,7 +2,7 @@
 vector_min_replicas       = 1
 vector_max_replicas       = 1
 partition_expiration_days = 30
-session_retention_days    = null # TTL needs the session store to write expires_at first
+session_retention_days    = 30 # messages older than 30 days and sessions idle 30 days are deleted
 deletion_protection       = false
 api_key_pepper_secret     = "hs-dev-api-key-pepper"
 log_level                 = "DEBUG"

@@ -132,7 +132,7 @@ variable "partition_expiration_days" {
 }
 
 variable "session_retention_days" {
-  description = "Firestore TTL on expires_at when set; null = keep."
+  description = "Days messages and idle sessions are kept (Firestore TTL, BigQuery partitions, read filters); null = keep."
   type        = number
   default     = null
 }

@@ -2,7 +2,7 @@
 vector_min_replicas       = 2
 vector_max_replicas       = 4
 partition_expiration_days = null
-session_retention_days    = null
+session_retention_days    = null # keep conversations until a retention period is decided (days)
 deletion_protection       = true
 api_key_pepper_secret     = "hs-prod-api-key-pepper"
 log_level                 = "INFO"

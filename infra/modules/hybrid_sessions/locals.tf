@@ -119,4 +119,18 @@ locals {
     { collection = "sessions", field = "expires_at" },
     { collection = "messages", field = "expires_at" },
   ]
+
+  # The functions that write expires_at (chat, sessions) or must not read expired data (search)
+  # get the same retention; unset, nothing expires.
+  retention_functions = ["chat", "sessions", "search"]
+  retention_env       = var.session_retention_days == null ? {} : { HS_SESSION_RETENTION_DAYS = tostring(var.session_retention_days) }
+
+  # The analytics copy follows the retention: raw tables are partitioned by day of created_at /
+  # occurred_at / erased_at, so a partition kept retention + 1 days outlives none of its rows'
+  # retention by more than a day and cuts none short. A shorter partition expiration of its own
+  # still wins.
+  partition_expiration_days = (
+    var.session_retention_days == null ? var.partition_expiration_days :
+    min(coalesce(var.partition_expiration_days, var.session_retention_days + 1), var.session_retention_days + 1)
+  )
 }

@@ -49,6 +49,7 @@ locals {
       env = merge(
         { for name in local.function_env_names[fn] : name => local.env_values[name] },
         fn == "chat" ? local.optional_env_values : {},
+        contains(local.retention_functions, fn) ? local.retention_env : {},
         lookup(var.extra_env, fn, {}),
       )
       secrets = {
@@ -138,7 +139,7 @@ module "bigquery" {
   dataset_id                = local.names.bigquery_dataset
   location                  = var.bigquery_location
   definitions_dir           = "${path.module}/../../bigquery"
-  partition_expiration_days = var.partition_expiration_days
+  partition_expiration_days = local.partition_expiration_days
   require_partition_filter  = var.require_partition_filter
   deletion_protection       = var.deletion_protection
   labels                    = local.labels

@@ -213,7 +213,7 @@ variable "max_delivery_attempts" {
 }
 
 variable "partition_expiration_days" {
-  description = "Days BigQuery keeps each day partition of the raw tables; null = forever."
+  description = "Days BigQuery keeps each day partition of the raw tables; null = forever. With session_retention_days set, at most that + 1."
   type        = number
   default     = null
 }
@@ -225,9 +225,14 @@ variable "require_partition_filter" {
 }
 
 variable "session_retention_days" {
-  description = "When set, Firestore TTL policies on sessions.expires_at and messages.expires_at delete expired conversations (the writer sets expires_at); null = keep."
+  description = "Messages older than this many days and sessions inactive this long are deleted: Firestore TTL on sessions.expires_at and messages.expires_at (written by the functions, which get HS_SESSION_RETENTION_DAYS), BigQuery partitions kept this + 1 days; null = keep."
   type        = number
   default     = null
+
+  validation {
+    condition     = var.session_retention_days == null || try(var.session_retention_days >= 1 && floor(var.session_retention_days) == var.session_retention_days, false)
+    error_message = "session_retention_days must be null or a whole number of days, at least 1."
+  }
 }
 
 variable "point_in_time_recovery" {
