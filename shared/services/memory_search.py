@@ -127,7 +127,8 @@ class MemorySearch:
             roles=(query.role,) if query.role else (),
             model_id=embedder.model_id,
             created_after=self._created_after(query),
-            created_before=query.until,
+            # Vector Search compares whole seconds: widen by one, filter exactly after read-back.
+            created_before=query.until + timedelta(seconds=1) if query.until else None,
         )
         try:
             neighbors = self._vectors().find_neighbors(vector, where=where, limit=depth)
@@ -138,7 +139,6 @@ class MemorySearch:
             raise _Degraded(reason) from exc
         scores = {n.id: n.distance for n in neighbors}
         messages = self._store.get_messages(caller.tenant_id, caller.user_id, list(scores))
-        # Vector Search compares whole seconds; the stored times are exact.
         return [_Ranked(m, scores[m.message_id]) for m in messages if _matches(m, query)]
 
     def _created_after(self, query: SearchQuery) -> datetime | None:
