@@ -5,7 +5,7 @@
     hs show SESSION_ID              one session and its messages
     hs search QUERY [--session ID]  search your history by meaning
     hs similar SESSION_ID           your conversations most like this one
-    hs analytics [--since --until --granularity]
+    hs analytics [--since --until --granularity --scope]
     hs status                       which features are live or degraded
 
 The API URL and token come from HS_API_URL and HS_API_TOKEN (or --url / --token).
@@ -81,7 +81,9 @@ def _similar(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO
 
 
 def _analytics(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
-    answer = client.analytics(since=args.since, until=args.until, granularity=args.granularity)
+    answer = client.analytics(
+        since=args.since, until=args.until, granularity=args.granularity, scope=args.scope
+    )
     totals: dict[str, Any] = answer.get("totals", {})
     print(table([totals], list(totals)), file=out)
     series = answer.get("series", [])
@@ -130,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     analytics.add_argument("--since")
     analytics.add_argument("--until")
     analytics.add_argument("--granularity", choices=["hour", "day", "week"], default="day")
+    analytics.add_argument(
+        "--scope", choices=["user", "tenant"], help="tenant: everyone's (admin role only)"
+    )
     analytics.set_defaults(run=_analytics)
 
     status = commands.add_parser("status", help="which features are live")

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared.ports.analytics_reader import AnalyticsReader
@@ -48,8 +49,11 @@ class FeatureStatus:
         self._checked: dict[str, tuple[float, str | None]] = {}
 
     def features(self) -> dict[str, dict[str, Any]]:
-        vector_problem = self._problem(VECTOR_SEARCH, self._check_vectors)
-        bigquery_problem = self._problem(BIGQUERY, self._check_bigquery)
+        # Side by side: a status answer waits for the slower check, not for both.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            vectors = pool.submit(self._problem, VECTOR_SEARCH, self._check_vectors)
+            bigquery = pool.submit(self._problem, BIGQUERY, self._check_bigquery)
+            vector_problem, bigquery_problem = vectors.result(), bigquery.result()
         return {
             "chat": {"state": "live"},
             "sessions": {"state": "live"},
