@@ -65,7 +65,8 @@ def test_outage_degrades_search_and_analytics_then_everything_catches_up(
             assert messages.status_code == 200 and len(messages.json()["messages"]) == 4
 
             answer: dict[str, Any] = erin.search("wedding gift")
-            assert answer["degraded"] is True and answer["reason"] == "embeddings_unavailable"
+            assert answer["degraded"] is True
+            assert answer["reason"] in ("embeddings_unavailable", "vector_search_unavailable")
             # By keywords: the question and the local model's reply (which quotes it) lead.
             top = {r["message_id"] for r in answer["results"][:2]}
             assert top == {during["message"]["message_id"], during["reply"]["message_id"]}
