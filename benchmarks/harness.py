@@ -54,7 +54,9 @@ class Seeded:
 
 
 class Bench:
-    def __init__(self) -> None:
+    def __init__(self, official: bool = False) -> None:
+        self.official = official
+        """Google's gcloud Firestore and Pub/Sub emulators instead of ours."""
         self.grpc = GrpcCounter()
         self.stack: _ProxiedStack | None = None
         self.bigquery: CountingProxy | None = None
@@ -67,7 +69,7 @@ class Bench:
 
     def start(self) -> Bench:
         began = time.monotonic()
-        config = StackConfig.on_free_ports(log_dir=LOG_DIR)
+        config = StackConfig.on_free_ports(log_dir=LOG_DIR, official=self.official)
         stack = _ProxiedStack(config)
         self.stack = stack
         try:

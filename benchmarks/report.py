@@ -1,7 +1,8 @@
 """The benchmark report: one JSON document and its Markdown rendering.
 
 `results/` (git-ignored) keeps every run; `benchmarks/README.md` carries the summary of the
-latest full run between markers, so the committed numbers always come from a real run.
+latest full run (and of the latest run on Google's emulators) between markers, so the committed
+numbers always come from a real run.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-README_START = "<!-- bench:start -->"
-README_END = "<!-- bench:end -->"
 
 
 @dataclass
@@ -44,12 +42,18 @@ class Section:
 @dataclass
 class Report:
     quick: bool
+    emulators: str = "ours"
+    """Whose Firestore and Pub/Sub emulators: "ours" or "official" (Google's, via gcloud)."""
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     sections: list[Section] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stack_seconds: float | None = None
     total_seconds: float | None = None
     load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
+
+    @property
+    def official(self) -> bool:
+        return self.emulators == "official"
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -70,6 +74,7 @@ class Report:
         return {
             "started_at": self.started_at,
             "quick": self.quick,
+            "emulators": self.emulators,
             "machine": self.machine(),
             "stack_seconds": self.stack_seconds,
             "total_seconds": self.total_seconds,
@@ -84,7 +89,8 @@ class Report:
             f"commit `{machine['commit']}`, {machine['processor']}, {machine['cores']} cores, "
             f"{machine['memory_gb']} GB RAM, load average {machine['load_average_at_start']} at "
             f"start and {machine['load_average_now']} at the end, Python {machine['python']}, "
-            f"{machine['platform']}.",
+            f"{machine['platform']}."
+            + (" Firestore and Pub/Sub: Google's emulators." if self.official else ""),
             "",
         ]
         if self.total_seconds is not None:
@@ -120,11 +126,15 @@ class Report:
             (out_dir / f"{name}.md").write_text(self.to_markdown())
         return out_dir / "latest.md"
 
-    def update_readme(self, readme: Path) -> None:
+    def update_readme(self, readme: Path, block: str = "bench") -> None:
+        """Replace the text between `<!-- {block}:start -->` and `<!-- {block}:end -->`."""
+        start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
         text = readme.read_text()
-        head, _, rest = text.partition(README_START)
-        _, _, tail = rest.partition(README_END)
-        readme.write_text(f"{head}{README_START}\n{self.to_markdown()}\n{README_END}{tail}")
+        if start not in text or end not in text:
+            raise ValueError(f"{readme} has no {start} ... {end} markers")
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        readme.write_text(f"{head}{start}\n{self.to_markdown()}\n{end}{tail}")
 
 
 def _fmt(value: Any) -> str:

@@ -54,16 +54,22 @@ def interleaved(
 
 
 def rpcs_per_turn(
-    bench: Bench, session_id: str, turns: int = 3
-) -> tuple[Counter[str], Counter[str]]:
-    """RPCs and billed documents of one turn (the median turn of a few; they are constant)."""
+    bench: Bench, session_id: str, turns: int = 5
+) -> tuple[Counter[str], Counter[str], dict[str, float]]:
+    """RPCs and billed documents of one turn (the median turn of a few; they are constant),
+    and the median milliseconds each RPC method took per turn (where the time goes)."""
     per_turn: list[tuple[Counter[str], Counter[str]]] = []
+    timings: list[Counter[str]] = []
     for i in range(turns):
-        before = bench.grpc.snapshot()
+        before, seconds = bench.grpc.snapshot(), bench.grpc.seconds_snapshot()
         turn_in_process(bench, session_id, 10_000 + i)
         per_turn.append(bench.grpc.since(before))
+        timings.append(bench.grpc.seconds_snapshot() - seconds)
     per_turn.sort(key=lambda c: sum(c[0].values()))
-    return per_turn[len(per_turn) // 2]
+    methods = {m for t in timings for m in t}
+    ms = {m: Summary.of([t[m] * 1000 for t in timings], "ms").median for m in sorted(methods)}
+    calls, docs = per_turn[len(per_turn) // 2]
+    return calls, docs, ms
 
 
 def http_turn(bench: Bench, client: requests.Session) -> Callable[[str, int], float]:
@@ -99,7 +105,11 @@ def run(bench: Bench, plan: Plan) -> Section:
     results["in process"] = {k: Summary.of([s * 1000 for s in v], "ms") for k, v in samples.items()}
 
     with requests.Session() as client:
-        samples = interleaved(sessions, http_turn(bench, client), 1, plan.http_pairs)
+        turn = http_turn(bench, client)
+        # The chat function's first request builds its services and clients (cold start's
+        # second half); the first of the small session's turns is it.
+        first_ms = turn(next(iter(sessions.values())), -1) * 1000
+        samples = interleaved(sessions, turn, 1, plan.http_pairs)
     results["HTTP via gateway"] = {
         k: Summary.of([s * 1000 for s in v], "ms") for k, v in samples.items()
     }
@@ -123,16 +133,30 @@ def run(bench: Bench, plan: Plan) -> Section:
         section.data[f"{path} ratio"] = value
         section.target(f"{path}: {large_label} / {small_label} messages", value, TARGET_RATIO, "x")
 
-    calls, docs = rpcs_per_turn(bench, sessions[large_label])
+    calls, docs, large_ms = rpcs_per_turn(bench, sessions[large_label])
+    _, _, small_ms = rpcs_per_turn(bench, sessions[small_label])
+    section.data["rpc_ms_per_turn"] = {
+        short_method(m): {small_label: small_ms.get(m, 0.0), large_label: large_ms.get(m, 0.0)}
+        for m in sorted(set(small_ms) | set(large_ms))
+    }
+    where = ", ".join(
+        f"{name} {v[small_label]:.1f} -> {v[large_label]:.1f}"
+        for name, v in section.data["rpc_ms_per_turn"].items()
+    )
     grown = small + 2 * (plan.turn_warmup + plan.turn_pairs + 1 + plan.http_pairs)
     section.data["rpcs_per_turn"] = {short_method(k): v for k, v in sorted(calls.items())}
     section.data["documents_per_turn"] = dict(docs)
     rpcs = ", ".join(f"{short_method(k)} {v}" for k, v in sorted(calls.items()))
+    section.data["http_first_request_ms"] = first_ms
     section.notes += [
+        f"The chat function's first request after start (it builds its services and clients "
+        f"then) took {first_ms:.0f} ms of server time; the table is warm requests.",
         f"RPCs per turn, counted on the wire: {rpcs} "
         f"({sum(calls.values())} in all); Firestore documents billed per turn: "
         f"{docs['reads']} reads, {docs['writes']} writes, {docs['deletes']} deletes "
         "(a turn stores 2 messages).",
+        f"Where a turn's time goes, ms per turn by RPC (median of 5 turns, {small_label} -> "
+        f"{large_label} messages, wall time of each call as the client sees it): {where}.",
         "In process: ChatService on the real Firestore and Pub/Sub adapters with an instant LLM "
         "injected into Services. HTTP: client -> gateway -> chat function (functions-framework), "
         "LLM = the Vertex emulator's local model, its reported latency subtracted.",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class GrpcCounter:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.documents: Counter[str] = Counter()  # reads, writes, deletes; Pub/Sub volume
+        self.seconds: Counter[str] = Counter()  # wall time by method (streams: until their end)
         self._originals: dict[str, Callable[..., Any]] = {}
 
     # --- recording -----------------------------------------------------------------------
@@ -39,6 +41,10 @@ class GrpcCounter:
     def _call(self, method: str) -> None:
         with self._lock:
             self.calls[method] += 1
+
+    def _took(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[method] += seconds
 
     def _docs(self, kind: str, n: int = 1) -> None:
         with self._lock:
@@ -58,13 +64,23 @@ class GrpcCounter:
             self._docs("pubsub_messages", len(request.messages))
             self._docs("pubsub_bytes", size)
 
-    def _response_stream(self, method: str, responses: Any) -> Any:
+    def _response_stream(self, method: str, responses: Any, started: float) -> Any:
         if method == _FIRESTORE + "RunQuery":
-            return _CountingStream(responses, self._query_results())
-        if method == _FIRESTORE + "BatchGetDocuments":
+            on_item = self._query_results()
+        elif method == _FIRESTORE + "BatchGetDocuments":
             # Found or missing, each requested document is a billed read.
-            return _CountingStream(responses, self._batch_get_result)
-        return responses
+            on_item = self._batch_get_result
+        else:
+
+            def on_item(response: Any) -> None:
+                pass
+
+        def timed(response: Any) -> None:
+            on_item(response)
+            if response is None:
+                self._took(method, time.perf_counter() - started)
+
+        return _CountingStream(responses, timed)
 
     def _batch_get_result(self, response: Any) -> None:
         if response is not None and (response.found.name or response.missing):
@@ -89,6 +105,10 @@ class GrpcCounter:
     def snapshot(self) -> tuple[Counter[str], Counter[str]]:
         with self._lock:
             return Counter(self.calls), Counter(self.documents)
+
+    def seconds_snapshot(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.seconds)
 
     def since(self, before: tuple[Counter[str], Counter[str]]) -> tuple[Counter[str], Counter[str]]:
         calls, docs = self.snapshot()
@@ -150,11 +170,17 @@ class _Interceptor(
 
     def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         self._counter._request(details.method, request)
-        return continuation(details, request)
+        started = time.perf_counter()
+        try:
+            return continuation(details, request)
+        finally:
+            self._counter._took(details.method, time.perf_counter() - started)
 
     def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         self._counter._request(details.method, request)
-        return self._counter._response_stream(details.method, continuation(details, request))
+        started = time.perf_counter()
+        responses = continuation(details, request)
+        return self._counter._response_stream(details.method, responses, started)
 
     def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
         self._counter._call(details.method)
