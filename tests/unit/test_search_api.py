@@ -156,3 +156,25 @@ def test_status_checks_are_cached() -> None:
     status.features()
     status.features()
     assert w.vectors.queries == 1
+
+
+def test_cold_start_and_routes_import_no_google_client() -> None:
+    """main.py loads nothing heavy; the routes module neither: each client loads with the
+    first request that needs it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('m', 'functions/search/main.py')\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "import shared.api.search\n"
+        "heavy = ('google.cloud.firestore', 'google.genai', 'google.cloud.bigquery',\n"
+        "         'google.cloud.aiplatform')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
