@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
+
+from emulators.serve import serve_until_signalled
 
 from .server import Server
 
@@ -35,19 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=args.data_dir,
         save_interval_s=args.save_interval,
     ).start()
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     mode = "strict indexes" if args.strict_indexes else "all queries allowed"
-    print(f"Firestore emulator listening on {server.address} ({mode})", flush=True)
-    print(f"   export FIRESTORE_EMULATOR_HOST={server.address}", flush=True)
-    while not stopping.wait(1.0):
-        pass
-    server.stop()
+    serve_until_signalled(
+        server.stop,
+        f"Firestore emulator listening on {server.address} ({mode})",
+        f"   export FIRESTORE_EMULATOR_HOST={server.address}",
+    )
     print("Firestore emulator stopped", flush=True)
     return 0
 

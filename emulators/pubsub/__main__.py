@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
+
+from emulators.serve import serve_until_signalled
 
 from .server import Server
 
@@ -57,18 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         push_max_backoff_s=args.push_max_backoff,
         push_timeout_s=args.push_timeout,
     ).start()
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(f"Pub/Sub emulator listening on {server.address}", flush=True)
-    print(f"   export PUBSUB_EMULATOR_HOST={server.address}", flush=True)
-    while not stopping.wait(0.2):
-        pass
-    server.stop()
+    serve_until_signalled(
+        server.stop,
+        f"Pub/Sub emulator listening on {server.address}",
+        f"   export PUBSUB_EMULATOR_HOST={server.address}",
+    )
     print("Pub/Sub emulator stopped", flush=True)
     return 0
 
