@@ -74,6 +74,9 @@ class SimilarSessions:
         embedder = self._embedder()
         try:
             query = _mean(embedder.embed_documents(texts))
+        except (Unavailable, UpstreamError) as exc:
+            raise self._failed("embeddings_unavailable", exc) from exc
+        try:
             neighbors = self._vectors().find_neighbors(
                 query,
                 where=VectorFilter(
@@ -85,10 +88,8 @@ class SimilarSessions:
                 limit=2 * limit + 1,
                 per_session=1,
             )
-        except (Unavailable, UpstreamError, InvalidInput) as exc:
-            log.warning("similar conversations unavailable: %s", exc)
-            self._outages.failed(VECTOR_SEARCH, UNAVAILABLE)
-            raise self._unavailable() from exc
+        except (Unavailable, InvalidInput) as exc:
+            raise self._failed("vector_search_unavailable", exc) from exc
         self._outages.recovered(VECTOR_SEARCH)
         return self._read_back(caller, session_id, neighbors, limit)
 
@@ -121,6 +122,12 @@ class SimilarSessions:
             if sid in sessions
         ]
         return found[:limit]
+
+    def _failed(self, reason: str, exc: Exception) -> Unavailable:
+        """Remember the outage (search shares it, with the same reasons) and answer 503."""
+        log.warning("similar conversations unavailable: %s: %s", reason, exc)
+        self._outages.failed(VECTOR_SEARCH, reason)
+        return self._unavailable()
 
     def _unavailable(self) -> Unavailable:
         return Unavailable(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.errors import NotFound, Unavailable
+from shared.services.memory_search import MemorySearch
 from shared.services.outages import Outages
 from shared.services.similar_sessions import SimilarSessions
-from tests.unit.test_search_service import ALICE, BOB, World, world
+from tests.unit.test_search_service import ALICE, BOB, World, q, world
 
 
 def similar(w: World, *, configured: bool = True) -> SimilarSessions:
@@ -72,3 +73,18 @@ def test_unavailable_or_not_configured_is_503_similar_unavailable() -> None:
     with pytest.raises(Unavailable) as again:
         service.find(ALICE, sid, limit=5)
     assert w.vectors.queries == calls and 1 <= (again.value.retry_after_s or 0) <= 15
+
+
+def test_a_failure_seen_by_similar_degrades_search_with_a_search_reason() -> None:
+    w = world()
+    sid = w.converse(ALICE, ["paris"])
+    outages = Outages(15, clock=w.ticks)
+    service = SimilarSessions(w.store, lambda: w.embedder, lambda: w.vectors, outages)
+    search = MemorySearch(w.store, lambda: w.embedder, lambda: w.vectors, outages)
+    w.vectors.down = True
+    with pytest.raises(Unavailable):
+        service.find(ALICE, sid, limit=5)
+
+    answer = search.search(ALICE, q("paris"))
+
+    assert answer.degraded and answer.reason == "vector_search_unavailable"
