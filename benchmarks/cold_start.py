@@ -59,8 +59,8 @@ def function_names() -> list[str]:
     return sorted(p.parent.name for p in FUNCTIONS.glob("*/main.py"))
 
 
-def run(repeats: int) -> Section:
-    names = function_names()
+def run(repeats: int, only: tuple[str, ...] | None = None) -> Section:
+    names = [n for n in function_names() if only is None or n in only]
     samples: dict[str, list[dict[str, float]]] = {"(floor)": [], **{n: [] for n in names}}
     for _ in range(repeats):
         samples["(floor)"].append(_probe(None))

@@ -53,13 +53,14 @@ def _store_messages(bench: Bench, tenant: str, user: str, count: int) -> tuple[s
 
 
 def _count_rows(bench: Bench, view_or_table: str, session_id: str) -> int:
+    """Rows of a session, read straight from the emulator (not through the counting proxy)."""
     from google.cloud import bigquery
 
-    from shared.adapters.bigquery.analytics_sink import BigQueryAnalyticsSink
+    from emulators.provision import bigquery_client
     from shared.config import get_settings
 
     settings = get_settings()
-    client = BigQueryAnalyticsSink.from_settings(settings)._client  # the product's client setup
+    client = bigquery_client(bench.url("bigquery"), settings.project)
     job = client.query(
         f"SELECT COUNT(*) AS n FROM `{settings.bigquery_dataset}.{view_or_table}` "
         "WHERE session_id = @s",
@@ -71,12 +72,19 @@ def _count_rows(bench: Bench, view_or_table: str, session_id: str) -> int:
 
 
 def _vectors_present(bench: Bench, ids: list[str]) -> int:
+    """How many of `ids` the deployed index holds (MatchService.ReadIndexDatapoints)."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.aiplatform_v1 import MatchServiceClient
+    from google.cloud.aiplatform_v1.types import ReadIndexDatapointsRequest
+
     from shared.config import get_settings
 
     settings = get_settings()
-    client = bench.services.vectors._match_client  # type: ignore[attr-defined]
-    from google.cloud.aiplatform_v1.types import ReadIndexDatapointsRequest
-
+    client = MatchServiceClient(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": bench.url("vertex")},
+    )
     found = 0
     for start in range(0, len(ids), 500):
         response = client.read_index_datapoints(
