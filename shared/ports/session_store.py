@@ -114,6 +114,18 @@ class SessionStore(ABC):
         `purge`) in one transaction; the messages go with `purge_messages`."""
 
     @abstractmethod
+    def delete_idle_sessions(
+        self,
+        idle_since: datetime,
+        limit: int,
+        *,
+        outbox_for: Callable[[Session], OutboxItem],
+    ) -> list[Session]:
+        """Delete up to `limit` sessions of every tenant last changed at or before
+        `idle_since` (retention), oldest first, each like `delete_session` in a transaction
+        that checks it is still idle (an append meanwhile keeps it); returns those deleted."""
+
+    @abstractmethod
     def purge_messages(self, tenant_id: str, session_id: str) -> int:
         """Delete every message of a (deleted) session; idempotent; returns how many went."""
 

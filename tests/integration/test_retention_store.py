@@ -96,13 +96,14 @@ def test_expires_at_is_written_and_moves_with_every_change(
 ) -> None:
     session = store.create_session(new_session(tenant, T0))
     key = SessionKey(tenant, "u", session.session_id)
-    assert doc(db, key)["expires_at"] == day(DAYS)
+    # A session's TTL comes a day after its expiry: the reconciler deletes it first, with events.
+    assert doc(db, key)["expires_at"] == day(DAYS + 1)
 
     clock.now = day(10)
     _, stored = store.append_messages(
         key, says(("hi", day(10) - timedelta(seconds=5))), now=day(10)
     )
-    assert doc(db, key)["expires_at"] == day(10 + DAYS)
+    assert doc(db, key)["expires_at"] == day(10 + DAYS + 1)
     message = doc(db, key, stored[0].message_id)
     assert message["expires_at"] == day(10 + DAYS) - timedelta(seconds=5)
 
@@ -113,7 +114,7 @@ def test_expires_at_is_written_and_moves_with_every_change(
         now=day(20),
         outbox_for=lambda s: session_changed(s, "updated", day(20)),
     )
-    assert doc(db, key)["expires_at"] == day(20 + DAYS)
+    assert doc(db, key)["expires_at"] == day(20 + DAYS + 1)
     # A message's expiry is its own: renaming the session does not keep it longer.
     assert doc(db, key, stored[0].message_id)["expires_at"] == message["expires_at"]
 
@@ -221,3 +222,39 @@ def test_without_retention_nothing_expires_and_no_ttl_field_is_written(
     assert "expires_at" not in doc(db, key, stored[0].message_id)
     assert seqs(store.list_messages(key, order="asc", page_size=5, page_token=None).items) == [0]
     assert store.get_session(key).session_id == session.session_id
+
+
+def test_idle_sessions_of_every_tenant_are_deleted_oldest_first_with_their_outbox_item(
+    db: firestore.Client,
+) -> None:
+    # Times of their own, years before the other tests' sessions: the query spans all tenants.
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    store = FirestoreSessionStore(db, retention_days=DAYS, clock=lambda: long_ago)
+    tenants = [unique_id("t"), unique_id("t")]
+    made = [
+        store.create_session(new_session(tenants[n % 2], long_ago + timedelta(days=n)))
+        for n in range(4)
+    ]
+    idle_since = long_ago + timedelta(days=2)  # the sessions of days 0, 1 and 2
+
+    first = store.delete_idle_sessions(
+        idle_since, 2, outbox_for=lambda s: session_changed(s, "deleted", idle_since)
+    )
+    rest = store.delete_idle_sessions(
+        idle_since, 10, outbox_for=lambda s: session_changed(s, "deleted", idle_since)
+    )
+
+    assert [s.session_id for s in first + rest] == [s.session_id for s in made[:3]]
+    for session in made[:3]:
+        assert doc(db, SessionKey(session.tenant_id, "u", session.session_id)) is None
+    kept = made[3]
+    assert doc(db, SessionKey(kept.tenant_id, "u", kept.session_id))["session_id"]
+    pending = store.pending_outbox(idle_since + timedelta(seconds=1), 10)
+    deletions = [i for i in pending if i.purge is not None]
+    assert (
+        sorted(i.purge.session_id for i in deletions)
+        == sorted(  # type: ignore[union-attr]
+            s.session_id for s in made[:3]
+        )
+    )
+    store.delete_outbox([i.event_id for i in pending])

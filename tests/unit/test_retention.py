@@ -17,14 +17,23 @@ from shared.adapters.memory.session_store import MemorySessionStore
 from shared.adapters.memory.vector_index import MemoryVectorIndex
 from shared.bootstrap import Services
 from shared.config import Settings
-from shared.domain.models import Caller, NewMessage, Session
+from shared.domain.errors import NotFound
+from shared.domain.models import AppendMessages, Caller, CreateSession, NewMessage, Session
 from shared.domain.search import SearchQuery, SearchRequest
 from shared.ports.analytics_sink import MessageRecord
 from shared.ports.session_store import SessionKey
 from shared.services.ingest_service import IngestService
+from tests.unit.session_fakes import build
 
 ALICE = Caller(tenant_id="t1", user_id="alice", auth_method="dev")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+DAY = 86_400
+
+
+def hello() -> AppendMessages:
+    return AppendMessages.model_validate(
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hey"}]}
+    )
 
 
 def test_retention_is_unset_by_default_and_must_be_positive() -> None:
@@ -104,3 +113,65 @@ def test_search_by_meaning_asks_only_for_vectors_within_retention(
 
     forever = Services(Settings(), store=store, embedder=embedder, vectors=vectors)
     assert search_ids(forever) == {made["old"], made["recent"]}
+
+
+# --- the reconciler deletes idle sessions, so every copy goes too --------------------------
+
+
+def test_reconciler_deletes_sessions_idle_past_retention_and_announces_it() -> None:
+    fx = build(session_retention_days=30, reconcile_min_age_s=0)
+    sessions = fx.services.sessions
+    idle = sessions.create(ALICE, CreateSession(title="idle"))
+    sessions.append(ALICE, idle.session_id, hello(), None)
+    fx.clock.advance(20 * DAY)
+    active = sessions.create(ALICE, CreateSession(title="active"))
+    fx.clock.advance(11 * DAY)  # idle: 31 days; active: 11 days
+
+    report = fx.services.reconciler.run()
+
+    assert report.session_events == 1 and report.done
+    with pytest.raises(NotFound):
+        sessions.get(ALICE, idle.session_id)
+    assert fx.store.messages.get(("t1", idle.session_id), {}) == {}  # purged
+    assert sessions.get(ALICE, active.session_id).title == "active"
+    deleted = [e for e in fx.bus.of_type("session.changed") if e.change == "deleted"]
+    assert [(e.session.session_id, e.session.message_count) for e in deleted] == [
+        (idle.session_id, 2)
+    ]
+    assert fx.services.reconciler.run().session_events == 0  # nothing twice
+
+
+def test_an_append_keeps_a_session_from_expiring() -> None:
+    fx = build(session_retention_days=30, reconcile_min_age_s=0)
+    session = fx.services.sessions.create(ALICE, CreateSession())
+    fx.clock.advance(29 * DAY)
+    fx.services.sessions.append(ALICE, session.session_id, hello(), None)
+    fx.clock.advance(29 * DAY)
+    assert fx.services.reconciler.run().session_events == 0
+    assert fx.services.sessions.get(ALICE, session.session_id).message_count == 2
+
+
+def test_without_retention_the_reconciler_deletes_nothing() -> None:
+    fx = build(reconcile_min_age_s=0)
+    session = fx.services.sessions.create(ALICE, CreateSession())
+    fx.bus.events.clear()
+    fx.clock.advance(10_000 * DAY)
+    assert fx.services.reconciler.run().session_events == 0
+    assert fx.services.sessions.get(ALICE, session.session_id).session_id == session.session_id
+
+
+def test_expiry_counts_toward_the_run_bound() -> None:
+    fx = build(
+        session_retention_days=1,
+        reconcile_min_age_s=0,
+        reconcile_batch_size=2,
+        reconcile_max_items=3,
+    )
+    for _ in range(5):
+        fx.services.sessions.create(ALICE, CreateSession())
+    fx.services.reconciler.run()  # publishes the five "created" events
+    fx.clock.advance(2 * DAY)
+    first = fx.services.reconciler.run()
+    assert (first.session_events, first.done) == (3, False)
+    assert fx.services.reconciler.run().session_events == 2
+    assert fx.store.sessions == {}

@@ -120,9 +120,10 @@ locals {
     { collection = "messages", field = "expires_at" },
   ]
 
-  # The functions that write expires_at (chat, sessions) or must not read expired data (search)
-  # get the same retention; unset, nothing expires.
-  retention_functions = ["chat", "sessions", "search"]
+  # The functions that write expires_at (chat, sessions), must not read expired data (search) or
+  # delete idle sessions so that ingest removes their copies (reconciler) get the same retention;
+  # unset, nothing expires.
+  retention_functions = ["chat", "sessions", "search", "reconciler"]
   retention_env       = var.session_retention_days == null ? {} : { HS_SESSION_RETENTION_DAYS = tostring(var.session_retention_days) }
 
   # The analytics copy follows the retention: raw tables are partitioned by day of created_at /

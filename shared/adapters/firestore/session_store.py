@@ -22,7 +22,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.adapters import page_tokens
 from shared.adapters.firestore import _convert as convert
 from shared.adapters.firestore._errors import translated, with_contention_retry
-from shared.adapters.firestore._retention import Retention, alive, utc_now
+from shared.adapters.firestore._retention import SESSION_TTL_GRACE, Retention, alive, utc_now
 from shared.domain import ids
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
@@ -96,7 +96,10 @@ class FirestoreSessionStore(SessionStore):
         return session
 
     def _session_doc(self, session: Session) -> dict[str, Any]:
-        return self._retention.stamp(convert.session_to_doc(session), session.updated_at)
+        return self._session_stamp(convert.session_to_doc(session), session.updated_at)
+
+    def _session_stamp(self, fields: dict[str, Any], changed_at: datetime) -> dict[str, Any]:
+        return self._retention.stamp(fields, changed_at, SESSION_TTL_GRACE)
 
     def _message_doc(self, message: Message) -> dict[str, Any]:
         return self._retention.stamp(convert.message_to_doc(message), message.created_at)
@@ -180,7 +183,7 @@ class FirestoreSessionStore(SessionStore):
             updated = current.model_copy(
                 update={**change, "updated_at": now, "version": current.version + 1}
             )
-            fields = self._retention.stamp(
+            fields = self._session_stamp(
                 {**change, "updated_at": now, "version": updated.version}, now
             )
             transaction.update(ref, fields)
@@ -203,6 +206,40 @@ class FirestoreSessionStore(SessionStore):
             return current
 
         return self._transact(body)
+
+    def delete_idle_sessions(
+        self,
+        idle_since: datetime,
+        limit: int,
+        *,
+        outbox_for: Callable[[Session], OutboxItem],
+    ) -> list[Session]:
+        query = (
+            self._db.collection_group("sessions")
+            .where(filter=FieldFilter("updated_at", "<=", idle_since))
+            .order_by("updated_at")
+            .limit(limit)
+        )
+        with translated():
+            refs = [s.reference for s in query.stream()]
+        deleted = []
+        for ref in refs:
+
+            def body(transaction: Any, ref: Any = ref) -> Session | None:
+                snapshot = ref.get(transaction=transaction)
+                if not snapshot.exists:
+                    return None
+                session = convert.session_from_doc(snapshot.to_dict())
+                if session.updated_at > idle_since:
+                    return None  # changed since the query: still in use
+                transaction.delete(ref)
+                item = outbox_for(session)
+                transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+                return session
+
+            if (session := self._transact(body)) is not None:
+                deleted.append(session)
+        return deleted
 
     def purge_messages(self, tenant_id: str, session_id: str) -> int:
         collection = self._messages(tenant_id, session_id)
@@ -251,7 +288,7 @@ class FirestoreSessionStore(SessionStore):
                 transaction.create(ref, self._session_doc(session))
             else:
                 fields = {"message_count": session.message_count, "updated_at": now}
-                transaction.update(ref, self._retention.stamp(fields, now))
+                transaction.update(ref, self._session_stamp(fields, now))
             collection = self._messages(key.tenant_id, key.session_id)
             for message in stored:
                 transaction.create(

@@ -118,6 +118,23 @@ class MemorySessionStore(SessionStore):
             self._add_outbox([outbox_for(current)])
             return current
 
+    def delete_idle_sessions(
+        self,
+        idle_since: datetime,
+        limit: int,
+        *,
+        outbox_for: Callable[[Session], OutboxItem],
+    ) -> list[Session]:
+        with self._lock:
+            idle = sorted(
+                (s for s in self.sessions.values() if s.updated_at <= idle_since),
+                key=lambda s: (s.updated_at, s.tenant_id, s.session_id),
+            )[:limit]
+            for session in idle:
+                del self.sessions[(session.tenant_id, session.session_id)]
+                self._add_outbox([outbox_for(session)])
+            return idle
+
     def purge_messages(self, tenant_id: str, session_id: str) -> int:
         with self._lock:
             return len(self.messages.pop((tenant_id, session_id), {}))
