@@ -62,3 +62,16 @@ def test_quick_run_writes_the_markdown_summary(quick_report: dict[str, Any]) -> 
     assert "quick: harness check only" in markdown
     for section in quick_report["sections"]:
         assert f"### {section['title']}" in markdown
+
+
+def test_quick_run_counts_calls_on_the_wire(quick_report: dict[str, Any]) -> None:
+    """The counters feed the cost model: a turn commits its 2 messages and the session, and
+    publishes 2 events; an ingested message costs BigQuery and Vertex calls."""
+    sections = {s["key"]: s for s in quick_report["sections"]}
+    turn = sections["turns"]["data"]
+    assert turn["rpcs_per_turn"]["Firestore.Commit"] >= 1
+    assert turn["documents_per_turn"]["writes"] >= 3
+    assert turn["documents_per_turn"]["pubsub_messages"] == 2
+    handler = sections["ingest"]["data"]["handler"]["calls_per_message"]
+    assert any(k.startswith("BigQuery") for k in handler)
+    assert any(k.startswith("Vertex") for k in handler)
