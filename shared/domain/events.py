@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
+MAX_EXPIRED_IDS = 500
+"""Message ids one `MessagesExpired` carries at most (a reconciler batch is at most 500)."""
 
 MessageRole = Literal["user", "assistant", "system", "tool"]
 
@@ -78,4 +80,17 @@ class UserErased(_Event):
     event_type: Literal["user.erased"] = "user.erased"
 
 
-Event = Annotated[MessageCreated | SessionChanged | UserErased, Field(discriminator="event_type")]
+class MessagesExpired(_Event):
+    """Messages of one session that passed the retention and were deleted from Firestore while
+    the session lives on: their vectors must go too (their BigQuery rows go with their
+    partitions)."""
+
+    event_type: Literal["messages.expired"] = "messages.expired"
+    session_id: str
+    message_ids: list[str] = Field(min_length=1, max_length=MAX_EXPIRED_IDS)
+
+
+Event = Annotated[
+    MessageCreated | SessionChanged | UserErased | MessagesExpired,
+    Field(discriminator="event_type"),
+]

@@ -170,6 +170,15 @@ class SessionStore(ABC):
         """The user's sessions by id, in the order asked, in one batched read; missing and
         foreign ones are left out."""
 
+    @abstractmethod
+    def expired_messages(self, created_until: datetime, limit: int) -> list[Message]:
+        """Up to `limit` messages of every tenant created at or before `created_until`
+        (retention), oldest first: one bounded collection-group query."""
+
+    @abstractmethod
+    def delete_messages(self, messages: Sequence[Message]) -> None:
+        """Delete these message documents; ones already gone are fine."""
+
     # --- idempotency ----------------------------------------------------------------------------
 
     @abstractmethod

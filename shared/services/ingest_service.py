@@ -21,7 +21,13 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.domain.errors import HybridSessionsError, Unavailable
-from shared.domain.events import Event, MessageCreated, SessionChanged, UserErased
+from shared.domain.events import (
+    Event,
+    MessageCreated,
+    MessagesExpired,
+    SessionChanged,
+    UserErased,
+)
 from shared.domain.ids import message_id
 from shared.ports.analytics_sink import AnalyticsSink, Erasure, MessageRecord, SessionRecord
 from shared.ports.embedder import Embedder
@@ -66,6 +72,8 @@ class IngestService:
             self._session_changed(event)
         elif isinstance(event, UserErased):
             self._user_erased(event)
+        elif isinstance(event, MessagesExpired):
+            self._messages_expired(event)
         else:  # pragma: no cover - the Event union is exhaustive
             raise TypeError(f"unknown event {type(event).__name__}")
 
@@ -164,6 +172,13 @@ class IngestService:
         if ids:
             self._vectors.remove(ids)
         self._analytics.purge(erasure)
+
+    def _messages_expired(self, event: MessagesExpired) -> None:
+        """Only the vectors: the BigQuery rows go with their partitions, which expire a day
+        after the retention (Terraform). Deleting them here would be a DML statement per event
+        against BigQuery's per-table DML limits, and the erasure ledger records deletions
+        people asked for, not ageing."""
+        self._run_independently({"vectors": lambda: self._vectors.remove(event.message_ids)})
 
     def _erase_rows(self, erasure: Erasure) -> None:
         self._analytics.record_erasure(erasure)

@@ -389,6 +389,21 @@ class FirestoreSessionStore(SessionStore):
         }
         return [found[sid] for sid in wanted if sid in found]
 
+    def expired_messages(self, created_until: datetime, limit: int) -> list[Message]:
+        # Single-field collection-group index on created_at (infra/firestore.indexes.json).
+        query = (
+            self._db.collection_group("messages")
+            .where(filter=FieldFilter("created_at", "<=", created_until))
+            .order_by("created_at")
+            .limit(limit)
+        )
+        with translated():
+            return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+
+    def delete_messages(self, messages: Sequence[Message]) -> None:
+        with translated():
+            self._delete_all([self._message_ref(m) for m in messages])
+
     # --- idempotency ----------------------------------------------------------------------------
 
     def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:

@@ -233,6 +233,22 @@ class MemorySessionStore(SessionStore):
             sessions = [self.sessions.get((tenant_id, sid)) for sid in dict.fromkeys(session_ids)]
         return [s.model_copy() for s in sessions if s is not None and s.user_id == user_id]
 
+    def expired_messages(self, created_until: datetime, limit: int) -> list[Message]:
+        with self._lock:
+            expired = [
+                m
+                for box in self.messages.values()
+                for m in box.values()
+                if m.created_at <= created_until
+            ]
+        expired.sort(key=lambda m: (m.created_at, m.message_id))
+        return [m.model_copy() for m in expired[:limit]]
+
+    def delete_messages(self, messages: Sequence[Message]) -> None:
+        with self._lock:
+            for m in messages:
+                self.messages.get((m.tenant_id, m.session_id), {}).pop(m.seq, None)
+
     # --- idempotency ----------------------------------------------------------------------------
 
     def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:
