@@ -75,6 +75,10 @@ class AnalyticsService:
         scope: str,
     ) -> AnalyticsQuery:
         """The validated query: range defaults, bounds, and the admin check for a tenant."""
+        if granularity not in BUCKETS:
+            raise InvalidInput("granularity must be hour, day or week", code="invalid_granularity")
+        if scope not in ("user", "tenant"):
+            raise InvalidInput("scope must be user or tenant", code="invalid_scope")
         if scope == "tenant" and ADMIN_ROLE not in caller.roles:
             raise PermissionDenied("tenant analytics need the admin role", code="admin_required")
         until = until or self._clock()

@@ -80,6 +80,8 @@ def test_tenant_scope_needs_the_admin_role() -> None:
         ({"since": NOW, "until": NOW - timedelta(seconds=1)}, "invalid_time_range"),
         ({"since": NOW - timedelta(days=401), "until": NOW}, "time_range_too_long"),
         ({"since": NOW - timedelta(days=50), "granularity": "hour"}, "too_many_periods"),
+        ({"granularity": "month"}, "invalid_granularity"),
+        ({"scope": "everyone"}, "invalid_scope"),
     ],
 )
 def test_ranges_are_bounded(kw: dict, code: str) -> None:
