@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.bigquery._errors import translate
+from shared.adapters.bigquery._query import run_query
 from shared.domain.errors import InvalidInput, UpstreamError
 from shared.domain.search import AnalyticsQuery
 from shared.ports.analytics_reader import (
@@ -174,20 +175,8 @@ class BigQueryAnalyticsReader(AnalyticsReader):
         self._rows(CHECK.format(view=self._view), [])
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        from google.cloud import bigquery
-        from google.cloud.bigquery import DEFAULT_RETRY
-
-        config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
-        retry = DEFAULT_RETRY.with_deadline(self._timeout_s)
         try:
-            # No job retry: its default restarts a job whose connection was refused for ten
-            # minutes, far past any caller's patience. (jobs.insert rather than query_and_wait:
-            # the local emulator's jobs.query answers no rows instead of an error.)
-            job = self._client.query(
-                sql, job_config=config, retry=retry, timeout=self._timeout_s, job_retry=None
-            )
-            rows = job.result(retry=retry, timeout=self._timeout_s, job_retry=None)
-            return [dict(row) for row in rows]
+            return [dict(row) for row in run_query(self._client, sql, params, self._timeout_s)]
         except Exception as exc:
             error = translate(exc, "analytics query")
             if isinstance(error, InvalidInput):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.bigquery._errors import translate
+from shared.adapters.bigquery._query import run_query
 from shared.domain.errors import InvalidInput
 from shared.ports.analytics_sink import AnalyticsSink, Erasure, MessageRecord, SessionRecord
 
@@ -136,14 +137,8 @@ class BigQueryAnalyticsSink(AnalyticsSink):
         return where, params
 
     def _query(self, sql: str, params: list[Any], action: str) -> list[Any]:
-        from google.cloud import bigquery
-
-        config = bigquery.QueryJobConfig(query_parameters=params)
         try:
-            job = self._client.query(
-                sql, job_config=config, retry=self._retry(), timeout=self._timeout_s
-            )
-            return list(job.result(retry=self._retry(), timeout=self._timeout_s))
+            return list(run_query(self._client, sql, params, self._timeout_s))
         except Exception as exc:
             raise translate(exc, action) from exc
 
