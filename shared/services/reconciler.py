@@ -170,7 +170,7 @@ def _messages_expired(
     the session, its seq range and a digest of the ids, so the same batch found again (its
     deletion failed) is the same event."""
     by_session = sorted(messages, key=lambda m: (m.tenant_id, m.session_id, m.seq))
-    events = []
+    events: list[tuple[MessagesExpired, list[Message]]] = []
     for (tenant_id, session_id), group in groupby(
         by_session, key=lambda m: (m.tenant_id, m.session_id)
     ):
