@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from shared.domain.events import Event, MessageCreated, SessionChanged
+from shared.domain.events import Event, MessageCreated, MessagesExpired, SessionChanged
 
 
 class EventPublisher(ABC):
@@ -23,4 +23,6 @@ def ordering_key(event: Event) -> str:
         return event.message.session_id
     if isinstance(event, SessionChanged):
         return event.session.session_id
+    if isinstance(event, MessagesExpired):
+        return event.session_id
     return f"user:{event.tenant_id}:{event.user_id}"

@@ -105,7 +105,7 @@ def test_expires_at_is_written_and_moves_with_every_change(
     )
     assert doc(db, key)["expires_at"] == day(10 + DAYS + 1)
     message = doc(db, key, stored[0].message_id)
-    assert message["expires_at"] == day(10 + DAYS) - timedelta(seconds=5)
+    assert message["expires_at"] == day(10 + DAYS + 1) - timedelta(seconds=5)
 
     clock.now = day(20)
     store.update_session(

@@ -5,9 +5,10 @@ message's `created_at`), so reads agree with the setting even for documents writ
 was turned on. `expires_at` is written only for Firestore's TTL policy, which deletes the
 document some time (typically within 24 h) after it passes.
 
-A session's `expires_at` is a day later than its expiry: the reconciler deletes an idle session
-first, with the event that makes ingest remove its copies (TTL deletions emit none); the TTL
-policy is the backstop for when it does not.
+`expires_at` is a day later than the expiry, for sessions and messages alike: the reconciler
+deletes an idle session, or announces and deletes expired messages, first, with the event that
+makes ingest remove their copies (TTL deletions emit none); the TTL policy is the backstop for
+when it does not.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-SESSION_TTL_GRACE = timedelta(days=1)
+TTL_GRACE = timedelta(days=1)
 
 
 def utc_now() -> datetime:

@@ -22,7 +22,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.adapters import page_tokens
 from shared.adapters.firestore import _convert as convert
 from shared.adapters.firestore._errors import translated, with_contention_retry
-from shared.adapters.firestore._retention import SESSION_TTL_GRACE, Retention, alive, utc_now
+from shared.adapters.firestore._retention import TTL_GRACE, Retention, alive, utc_now
 from shared.domain import ids
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
@@ -99,10 +99,10 @@ class FirestoreSessionStore(SessionStore):
         return self._session_stamp(convert.session_to_doc(session), session.updated_at)
 
     def _session_stamp(self, fields: dict[str, Any], changed_at: datetime) -> dict[str, Any]:
-        return self._retention.stamp(fields, changed_at, SESSION_TTL_GRACE)
+        return self._retention.stamp(fields, changed_at, TTL_GRACE)
 
     def _message_doc(self, message: Message) -> dict[str, Any]:
-        return self._retention.stamp(convert.message_to_doc(message), message.created_at)
+        return self._retention.stamp(convert.message_to_doc(message), message.created_at, TTL_GRACE)
 
     def _transact(self, body: Callable[[Any], Any]) -> Any:
         def attempt() -> Any:
