@@ -23,6 +23,7 @@ from shared.domain.events import MAX_EXPIRED_IDS, Event, MessageData, MessagesEx
 from shared.domain.models import NewMessage, Session
 from shared.event_function import handle
 from shared.ports.analytics_sink import MessageRecord
+from shared.ports.event_bus import ordering_key
 from shared.ports.session_store import SessionKey
 from shared.services.ingest_service import IngestService
 from shared.services.reconciler import Reconciler
@@ -208,6 +209,14 @@ def test_event_ids_are_deterministic_and_distinct_per_batch() -> None:
     assert first == ids_after_first_run()
     assert len(first) == len(set(first)) == 2
     assert first[0].startswith("s1.expired.0-1.")
+
+
+def test_expiry_events_share_the_ordering_key_of_their_session() -> None:
+    stack = Stack()
+    stack.say("s1", day(0), day(20))
+    stack.clock.now = day(DAYS + 3)
+    stack.reconciler.run()
+    assert [ordering_key(e) for e in stack.expired_events()] == ["s1"]
 
 
 def test_without_retention_no_message_expires() -> None:
