@@ -66,10 +66,14 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         print(f"[bench] {name} ...", flush=True)
         try:
-            if name in needs_stack and bench is not None:
-                # Let the ingest function finish what earlier sections published first.
-                bench.wait_idle(plan.idle_quiet_s)
+            # Let the ingest function finish what earlier sections published first.
+            idle = name not in needs_stack or bench is None or bench.wait_idle(plan.idle_quiet_s)
             section = SECTIONS[name](bench, plan, report)
+            if not idle:
+                section.notes.append(
+                    "The ingest function was still busy with earlier sections' events when "
+                    "this section started: its figures share the machine with that work."
+                )
         except Exception as exc:  # one broken section must not hide the others' results
             traceback.print_exc()
             report.errors.append(f"{name}: {type(exc).__name__}: {exc}")

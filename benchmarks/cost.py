@@ -165,7 +165,8 @@ def _large_turn_seconds(in_process: dict[str, Any]) -> float:
 
 
 def _sig(value: float) -> str:
-    return f"{value:.2g}" if value < 1000 else f"{value:,.0f}"
+    """Two significant digits, written out (740, not 7.4e+02)."""
+    return f"{float(f'{value:.2g}'):,g}" if value < 100 else f"{float(f'{value:.2g}'):,.0f}"
 
 
 def _usd(value: float) -> str:

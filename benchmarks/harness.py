@@ -140,9 +140,10 @@ class Bench:
         vertex = Counter({f"Vertex {k}": v for k, v in self.vertex_stats().items()})
         return bigquery + vertex
 
-    def wait_idle(self, quiet_s: float, timeout_s: float = 120.0) -> None:
+    def wait_idle(self, quiet_s: float, timeout_s: float = 90.0) -> bool:
         """Wait until the ingest function has finished what earlier work published (no
-        BigQuery or Vertex call for `quiet_s`), so sections do not time each other's echo."""
+        BigQuery or Vertex call for `quiet_s`), so sections do not time each other's echo.
+        False if it was still busy after `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         last, still_since = self.external_calls(), time.monotonic()
         while time.monotonic() < deadline:
@@ -151,7 +152,8 @@ class Bench:
             if now != last:
                 last, still_since = now, time.monotonic()
             elif time.monotonic() - still_since >= quiet_s:
-                return
+                return True
+        return False
 
     # --- seeding -------------------------------------------------------------------------
 
@@ -201,7 +203,10 @@ def append_messages(store: Any, caller: Any, session_id: str, size: int) -> None
             )
             for i in range(first, min(first + SEED_BATCH, size))
         ]
-        store.append_messages(key, batch, now=datetime.now(UTC))
+        _, stored = store.append_messages(key, batch, now=datetime.now(UTC))
+        # History in its steady state: its events went out when it was written. Left
+        # unpublished, the local scheduler's reconciler would publish all of it mid-run.
+        store.mark_published(stored)
 
 
 _TOPICS = (
