@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import requests
 
@@ -53,23 +55,68 @@ def interleaved(
     return samples
 
 
-def rpcs_per_turn(
+# The steps of a turn, as the chat service calls its ports (store and event publisher).
+STEPS = {
+    "get_session": "read the session",
+    "recent_messages": "read the context window",
+    "append_messages": "store both messages (transaction)",
+    "publish": "publish both events",
+    "mark_published": "flag them published",
+}
+
+
+@contextmanager
+def step_timer(services: Any) -> Iterator[Counter[str]]:
+    """Time the turn's port calls by shadowing them on the service's own adapter instances
+    (benchmark tooling; restored on exit)."""
+    spent: Counter[str] = Counter()
+    patched: list[tuple[Any, str]] = []
+    for owner in (services.store, services.events):
+        for name in STEPS:
+            original = getattr(owner, name, None)
+            if original is None:
+                continue
+
+            def timed(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+                start = time.perf_counter()
+                try:
+                    return _original(*args, **kw)
+                finally:
+                    spent[_name] += time.perf_counter() - start
+
+            setattr(owner, name, timed)
+            patched.append((owner, name))
+    try:
+        yield spent
+    finally:
+        for owner, name in patched:
+            delattr(owner, name)
+
+
+def turn_anatomy(
     bench: Bench, session_id: str, turns: int = 5
-) -> tuple[Counter[str], Counter[str], dict[str, float]]:
+) -> tuple[Counter[str], Counter[str], dict[str, float], dict[str, float]]:
     """RPCs and billed documents of one turn (the median turn of a few; they are constant),
-    and the median milliseconds each RPC method took per turn (where the time goes)."""
+    the median milliseconds each RPC method took per turn, and each step of the turn."""
     per_turn: list[tuple[Counter[str], Counter[str]]] = []
     timings: list[Counter[str]] = []
+    steps: list[Counter[str]] = []
     for i in range(turns):
         before, seconds = bench.grpc.snapshot(), bench.grpc.seconds_snapshot()
-        turn_in_process(bench, session_id, 10_000 + i)
+        with step_timer(bench.services) as spent:
+            total = turn_in_process(bench, session_id, 10_000 + i)
+        spent["rest"] = total - sum(spent.values())
+        steps.append(spent)
         per_turn.append(bench.grpc.since(before))
         timings.append(bench.grpc.seconds_snapshot() - seconds)
     per_turn.sort(key=lambda c: sum(c[0].values()))
-    methods = {m for t in timings for m in t}
-    ms = {m: Summary.of([t[m] * 1000 for t in timings], "ms").median for m in sorted(methods)}
     calls, docs = per_turn[len(per_turn) // 2]
-    return calls, docs, ms
+    return calls, docs, _median_ms(timings), _median_ms(steps)
+
+
+def _median_ms(samples: list[Counter[str]]) -> dict[str, float]:
+    keys = sorted({k for sample in samples for k in sample})
+    return {k: Summary.of([s[k] * 1000 for s in samples], "ms").median for k in keys}
 
 
 def http_turn(bench: Bench, client: requests.Session) -> Callable[[str, int], float]:
@@ -133,8 +180,17 @@ def run(bench: Bench, plan: Plan) -> Section:
         section.data[f"{path} ratio"] = value
         section.target(f"{path}: {large_label} / {small_label} messages", value, TARGET_RATIO, "x")
 
-    calls, docs, large_ms = rpcs_per_turn(bench, sessions[large_label])
-    _, _, small_ms = rpcs_per_turn(bench, sessions[small_label])
+    calls, docs, large_ms, large_steps = turn_anatomy(bench, sessions[large_label])
+    _, _, small_ms, small_steps = turn_anatomy(bench, sessions[small_label])
+    section.data["step_ms_per_turn"] = {
+        step: {small_label: small_steps.get(step, 0.0), large_label: large_steps.get(step, 0.0)}
+        for step in [*STEPS, "rest"]
+    }
+    steps = ", ".join(
+        f"{STEPS.get(step, 'the rest (validation, serialisation, client libraries)')} "
+        f"{v[small_label]:.1f} -> {v[large_label]:.1f}"
+        for step, v in section.data["step_ms_per_turn"].items()
+    )
     section.data["rpc_ms_per_turn"] = {
         short_method(m): {small_label: small_ms.get(m, 0.0), large_label: large_ms.get(m, 0.0)}
         for m in sorted(set(small_ms) | set(large_ms))
@@ -157,6 +213,8 @@ def run(bench: Bench, plan: Plan) -> Section:
         "(a turn stores 2 messages).",
         f"Where a turn's time goes, ms per turn by RPC (median of 5 turns, {small_label} -> "
         f"{large_label} messages, wall time of each call as the client sees it): {where}.",
+        f"The same turns by step (median ms, {small_label} -> {large_label} messages): {steps}. "
+        "Publishing includes the Pub/Sub client's batching delay.",
         "In process: ChatService on the real Firestore and Pub/Sub adapters with an instant LLM "
         "injected into Services. HTTP: client -> gateway -> chat function (functions-framework), "
         "LLM = the Vertex emulator's local model, its reported latency subtracted.",
