@@ -41,9 +41,13 @@ class PubSubEventPublisher(EventPublisher):
             ),
         )
         self._client = pubsub_v1.PublisherClient(
+            # The request waits for its events: the client's default 10 ms batching window
+            # would be a third of a turn. A turn's events are published back to back, so 1 ms
+            # still sends them in one RPC.
+            batch_settings=pubsub_v1.types.BatchSettings(max_latency=0.001),
             publisher_options=pubsub_v1.types.PublisherOptions(
                 enable_message_ordering=self._ordering
-            )
+            ),
         )
 
     def publish(self, events: Sequence[Event]) -> None:
