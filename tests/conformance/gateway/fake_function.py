@@ -11,7 +11,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.local_http import LocalHTTPServer
 
 
 @dataclass(frozen=True)
@@ -22,30 +24,12 @@ class Seen:
     body: bytes
 
 
-class FakeFunction:
+class FakeFunction(LocalHTTPServer):
     def __init__(self, name: str) -> None:
         self.name = name
         self.seen: list[Seen] = []
-        self.release = threading.Event()
         self.stream_done = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeFunction:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler)
 
 
 def _handler(fake: FakeFunction) -> type[BaseHTTPRequestHandler]:

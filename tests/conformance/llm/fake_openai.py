@@ -10,35 +10,23 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.local_http import LocalHTTPServer
 
 REPLY = "Tides are the rise and fall of the sea."
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalHTTPServer):
     def __init__(self) -> None:
-        self.release = threading.Event()
         self.stream_finished = threading.Event()
         self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(_handler)
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"{self.url}/v1"
 
 
 def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
