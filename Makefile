@@ -62,6 +62,15 @@ bench-quick: setup
 
 lock: $(UV)
 	$(UV) lock
+	$(MAKE) requirements
+
+# Each function's pinned requirements from the lock; line 2 of each file is the command uv
+# wrote, with the function's extras (tests/infra/test_function_requirements.py checks them).
+requirements: $(UV)
+	for f in functions/*/requirements.txt; do \
+	  cmd=$$(sed -n 2p $$f | sed 's/^# *//'); \
+	  $(TOOLS)/bin/$$cmd > $$f.tmp && mv $$f.tmp $$f; \
+	done
 
 # One reproducible source archive per function for Terraform (build/functions/<name>.zip).
 package: setup
