@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from shared.services.chat_service import ChatService
     from shared.services.feature_status import FeatureStatus
     from shared.services.ingest_service import IngestService
-    from shared.services.memory_search import MemorySearch
+    from shared.services.message_search import MessageSearch
     from shared.services.outages import Outages
     from shared.services.reconciler import Reconciler
     from shared.services.session_service import SessionService
@@ -212,9 +212,9 @@ class Services:
         return self._once("outages", build)
 
     @property
-    def memory_search(self) -> MemorySearch:
-        def build() -> MemorySearch:
-            from shared.services.memory_search import MemorySearch, SearchLimits
+    def message_search(self) -> MessageSearch:
+        def build() -> MessageSearch:
+            from shared.services.message_search import MessageSearch, SearchLimits
 
             s = self.settings
             limits = SearchLimits(
@@ -223,11 +223,11 @@ class Services:
                 s.search_fallback_messages,
                 s.session_retention_days,
             )
-            return MemorySearch(
+            return MessageSearch(
                 self.store, *self._search_ports(), self.outages, limits, clock=self.clock
             )
 
-        return self._once("memory_search", build)
+        return self._once("message_search", build)
 
     @property
     def similar_sessions(self) -> SimilarSessions:

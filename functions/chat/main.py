@@ -1,12 +1,12 @@
 """Cloud Function `chat` (HTTP): `POST /v1/chat`, see shared/api/chat.py.
 
-Only functions_framework and shared.http load at import; the routes, services and Google
+Only functions_framework and shared.web load at import; the routes, services and Google
 clients load on the first request (cold start).
 """
 
 import functions_framework
 
-from shared.http import LazyApp
+from shared.web import LazyApp
 
 _app = LazyApp("shared.api.chat")
 

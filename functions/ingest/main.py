@@ -18,7 +18,7 @@ def ingest(cloud_event: CloudEvent) -> None:
     # Built on the first event and kept for the instance's life: BigQuery and Vertex clients
     # are imported there, not at cold start.
     from shared.bootstrap import services
-    from shared.logging import configure
+    from shared.logs import configure
 
     service = services()
     configure(service.settings.log_level)

@@ -4,7 +4,7 @@ Pub/Sub outage left behind, see shared/services/reconciler.py.
 
 import functions_framework
 
-from shared.http import LazyApp
+from shared.web import LazyApp
 
 _app = LazyApp("shared.api.reconciler")
 

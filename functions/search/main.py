@@ -1,14 +1,14 @@
 """Cloud Function `search` (HTTP): search by meaning with a keyword fallback, similar
 conversations, analytics and feature status, see shared/api/search.py.
 
-Only functions_framework and shared.http load at import; the routes, services and Google
+Only functions_framework and shared.web load at import; the routes, services and Google
 clients (Firestore, google-genai, aiplatform_v1, BigQuery) load on the first request that needs
 them (cold start).
 """
 
 import functions_framework
 
-from shared.http import LazyApp
+from shared.web import LazyApp
 
 _app = LazyApp("shared.api.search")
 

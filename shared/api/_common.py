@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from shared.bootstrap import services
 from shared.domain.models import Caller
-from shared.http import Request
 from shared.services.idempotency import check_key
+from shared.web import Request
 
 
 def caller(request: Request) -> Caller:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.api._common import caller, idempotency_key
 from shared.bootstrap import services
 from shared.domain.models import ChatRequest
-from shared.http import Request, Response, Router, sse
+from shared.web import Request, Response, Router, sse
 
 router = Router("chat")
 

@@ -7,7 +7,7 @@ Not routed by the public gateway; on GCP only the scheduler's service account ma
 from __future__ import annotations
 
 from shared.bootstrap import services
-from shared.http import Request, Response, Router
+from shared.web import Request, Response, Router
 
 router = Router("reconciler")
 

@@ -25,7 +25,7 @@ from shared.domain.search import (
     SearchRequest,
     parse_time,
 )
-from shared.http import Request, Response, Router
+from shared.web import Request, Response, Router
 
 router = Router("search")
 
@@ -34,7 +34,7 @@ router = Router("search")
 def search(request: Request) -> Response:
     who = caller(request)
     query = SearchQuery.from_request(request.body(SearchRequest))
-    answer = services().memory_search.search(who, query)
+    answer = services().message_search.search(who, query)
     body = {
         "results": [dataclasses.asdict(hit) for hit in answer.results],
         "degraded": answer.degraded,

@@ -17,7 +17,7 @@ from typing import Any
 from shared.api._common import caller, idempotency_key
 from shared.bootstrap import services
 from shared.domain.models import AppendMessages, CreateSession, Page, UpdateSession
-from shared.http import Request, Response, Router
+from shared.web import Request, Response, Router
 
 router = Router("sessions")
 

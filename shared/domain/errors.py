@@ -1,4 +1,4 @@
-"""Errors of the domain. `shared.http` owns the only map from these to HTTP statuses.
+"""Errors of the domain. `shared.web` owns the only map from these to HTTP statuses.
 
 Adapters translate client exceptions (google.api_core, requests) into these, so services and
 entry points never see a Google exception type.

@@ -59,7 +59,7 @@ def check_range(since: datetime | None, until: datetime | None) -> None:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """A validated search: what `MemorySearch` runs."""
+    """A validated search: what `MessageSearch` runs."""
 
     text: str
     limit: int

@@ -21,7 +21,7 @@ from shared.config import Settings
 from shared.domain.errors import Conflict, HybridSessionsError, Unavailable, UpstreamError
 from shared.domain.models import Caller, ChatRequest, Limits, Message, NewMessage, Session
 from shared.domain.serialize import to_json
-from shared.logging import get_logger
+from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher
 from shared.ports.llm import ChatTurn, Completion, LLMProvider
 from shared.ports.session_store import (

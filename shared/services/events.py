@@ -16,7 +16,7 @@ from shared.domain import ids
 from shared.domain.errors import HybridSessionsError, Unavailable
 from shared.domain.events import MessageCreated, SessionChanged, UserErased
 from shared.domain.models import Caller, Message, Session
-from shared.logging import get_logger
+from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher
 from shared.ports.session_store import OutboxItem, SessionKey, SessionStore
 

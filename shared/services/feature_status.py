@@ -19,7 +19,7 @@ from typing import Any
 from shared.ports.analytics_reader import AnalyticsReader
 from shared.ports.embedder import Embedder
 from shared.ports.vector_index import VectorFilter, VectorIndex
-from shared.services.memory_search import NOT_CONFIGURED
+from shared.services.message_search import NOT_CONFIGURED
 from shared.services.outages import BIGQUERY, VECTOR_SEARCH, Outages
 
 # A tenant id no caller can have (ids never hold spaces): the probe matches nothing.

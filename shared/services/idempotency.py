@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.domain.errors import HybridSessionsError, InvalidInput
 from shared.domain.models import Caller
-from shared.logging import get_logger
+from shared.logs import get_logger
 from shared.ports.session_store import IdempotencyClaim, SessionStore, StoredResponse
 
 log = get_logger(__name__)

@@ -28,7 +28,7 @@ from shared.config import Settings
 from shared.domain.errors import Unavailable
 from shared.domain.events import MessagesExpired
 from shared.domain.models import Message
-from shared.logging import get_logger
+from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher
 from shared.ports.session_store import SessionStore
 from shared.services.events import EventDispatcher, session_changed

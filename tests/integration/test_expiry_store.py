@@ -9,7 +9,7 @@ from __future__ import annotations
 from google.cloud import firestore
 
 from shared.adapters.firestore.session_store import FirestoreSessionStore
-from shared.adapters.memory.event_bus import MemoryEventPublisher
+from shared.adapters.in_memory.event_bus import InMemoryEventPublisher
 from shared.config import Settings
 from shared.domain.events import MessagesExpired
 from shared.domain.models import Message
@@ -71,7 +71,7 @@ def test_a_reconciler_run_announces_expired_messages_then_deletes_them(
 ) -> None:
     now = Clock()
     sessions = FirestoreSessionStore(db, retention_days=DAYS, clock=now)
-    bus = MemoryEventPublisher()
+    bus = InMemoryEventPublisher()
     reconciler = Reconciler(
         sessions,
         lambda: bus,

@@ -14,7 +14,7 @@ import pytest
 from emulators.launcher import ManagedProcess
 from shared.adapters.firestore.client import build_client
 from shared.adapters.firestore.session_store import FirestoreSessionStore
-from shared.adapters.memory.session_store import MemorySessionStore
+from shared.adapters.in_memory.session_store import InMemorySessionStore
 from shared.config import Settings
 from shared.domain.events import SessionChanged
 from shared.domain.models import NewMessage, Session
@@ -27,7 +27,7 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 @pytest.fixture(params=["memory", "firestore"])
 def store(request: pytest.FixtureRequest) -> Iterator[SessionStore]:
     if request.param == "memory":
-        yield MemorySessionStore()
+        yield InMemorySessionStore()
         return
     emulator: ManagedProcess = request.getfixturevalue("firestore_emulator")
     project = request.getfixturevalue("project_id")

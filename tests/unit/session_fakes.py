@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.adapters.memory.event_bus import MemoryEventPublisher
-from shared.adapters.memory.llm import MemoryLLM
-from shared.adapters.memory.session_store import MemorySessionStore
+from shared.adapters.in_memory.event_bus import InMemoryEventPublisher
+from shared.adapters.in_memory.llm import InMemoryLLM
+from shared.adapters.in_memory.session_store import InMemorySessionStore
 from shared.bootstrap import Services
 from shared.config import Settings
 from shared.domain.models import Caller
@@ -28,14 +28,19 @@ class Clock:
 @dataclass
 class Fakes:
     services: Services
-    store: MemorySessionStore
-    bus: MemoryEventPublisher
-    llm: MemoryLLM
+    store: InMemorySessionStore
+    bus: InMemoryEventPublisher
+    llm: InMemoryLLM
     clock: Clock
 
 
 def build(**settings: object) -> Fakes:
-    store, bus, llm, clock = MemorySessionStore(), MemoryEventPublisher(), MemoryLLM(), Clock()
+    store, bus, llm, clock = (
+        InMemorySessionStore(),
+        InMemoryEventPublisher(),
+        InMemoryLLM(),
+        Clock(),
+    )
     config = Settings(auth_mode="dev", **settings)  # type: ignore[arg-type]
     services = Services(config, store=store, events=bus, llm=llm, clock=clock)
     return Fakes(services, store, bus, llm, clock)

@@ -46,7 +46,7 @@ def test_dev_mode_refuses_cloud_functions(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_dev_mode_refuses_to_import_on_cloud(monkeypatch: pytest.MonkeyPatch) -> None:
     from shared.config import get_settings
-    from shared.http import LazyApp
+    from shared.web import LazyApp
 
     monkeypatch.setenv("K_SERVICE", "hs-prod-chat")
     monkeypatch.setenv("HS_AUTH_MODE", "dev")

@@ -12,10 +12,10 @@ import pytest
 from cloudevents.http import CloudEvent
 from pydantic import ValidationError
 
-from shared.adapters.memory.embedder import MemoryEmbedder
-from shared.adapters.memory.event_bus import MemoryEventPublisher
-from shared.adapters.memory.session_store import MemorySessionStore
-from shared.adapters.memory.vector_index import MemoryVectorIndex
+from shared.adapters.in_memory.embedder import InMemoryEmbedder
+from shared.adapters.in_memory.event_bus import InMemoryEventPublisher
+from shared.adapters.in_memory.session_store import InMemorySessionStore
+from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.config import Settings
 from shared.domain import ids
 from shared.domain.errors import Unavailable
@@ -44,11 +44,11 @@ class Clock:
         return self.now
 
 
-class Publisher(MemoryEventPublisher):
+class Publisher(InMemoryEventPublisher):
     """Records, at each publish, which of the announced messages were still stored; can let
     only the first `only` events of a call through before failing."""
 
-    def __init__(self, store: MemorySessionStore) -> None:
+    def __init__(self, store: InMemorySessionStore) -> None:
         super().__init__()
         self.store = store
         self.stored_at_publish: list[bool] = []
@@ -69,14 +69,14 @@ class Publisher(MemoryEventPublisher):
         )
 
 
-def stored(store: MemorySessionStore, tenant_id: str, message_id: str) -> bool:
+def stored(store: InMemorySessionStore, tenant_id: str, message_id: str) -> bool:
     session_id, _, seq = message_id.rpartition("-")
     return int(seq) in store.messages.get((tenant_id, session_id), {})
 
 
 class Stack:
     def __init__(self, **settings: object) -> None:
-        self.store = MemorySessionStore()
+        self.store = InMemorySessionStore()
         self.bus = Publisher(self.store)
         self.clock = Clock()
         config = Settings(session_retention_days=DAYS, reconcile_min_age_s=0, **settings)  # type: ignore[arg-type]
@@ -220,8 +220,8 @@ def test_expiry_events_share_the_ordering_key_of_their_session() -> None:
 
 
 def test_without_retention_no_message_expires() -> None:
-    store = MemorySessionStore()
-    bus = MemoryEventPublisher()
+    store = InMemorySessionStore()
+    bus = InMemoryEventPublisher()
     reconciler = Reconciler(
         store, lambda: bus, Settings(reconcile_min_age_s=0), clock=lambda: day(10_000)
     )
@@ -249,8 +249,8 @@ def test_the_event_carries_at_least_one_and_a_bounded_number_of_ids() -> None:
 # --- ingest ----------------------------------------------------------------------------------
 
 
-def indexed(vectors: MemoryVectorIndex, *message_ids: str) -> IngestService:
-    ingest = IngestService(analytics=None, embedder=MemoryEmbedder(), vectors=vectors)  # type: ignore[arg-type]
+def indexed(vectors: InMemoryVectorIndex, *message_ids: str) -> IngestService:
+    ingest = IngestService(analytics=None, embedder=InMemoryEmbedder(), vectors=vectors)  # type: ignore[arg-type]
     records = []
     for mid in message_ids:
         session_id, _, seq = mid.rpartition("-")
@@ -286,7 +286,7 @@ def delivery(event: MessagesExpired) -> CloudEvent:
 def test_ingest_removes_the_vectors_of_expired_messages_and_a_redelivery_is_harmless() -> None:
     old = [ids.message_id("s1", seq) for seq in (0, 1)]
     kept = ids.message_id("s1", 2)
-    vectors = MemoryVectorIndex()
+    vectors = InMemoryVectorIndex()
     ingest = indexed(vectors, *old, kept)
     event = MessagesExpired(
         event_id="s1.expired.0-1.x",
@@ -304,11 +304,11 @@ def test_ingest_removes_the_vectors_of_expired_messages_and_a_redelivery_is_harm
 
 
 def test_ingest_retries_when_the_index_is_down() -> None:
-    class Down(MemoryVectorIndex):
+    class Down(InMemoryVectorIndex):
         def remove(self, ids: Sequence[str]) -> None:
             raise Unavailable("index down")
 
-    ingest = IngestService(analytics=None, embedder=MemoryEmbedder(), vectors=Down())  # type: ignore[arg-type]
+    ingest = IngestService(analytics=None, embedder=InMemoryEmbedder(), vectors=Down())  # type: ignore[arg-type]
     event = MessagesExpired(
         event_id="e",
         tenant_id="t1",
@@ -325,7 +325,7 @@ def test_reconciler_events_reach_ingest_end_to_end() -> None:
     stack = Stack()
     old = stack.say("s1", day(0))
     recent = stack.say("s1", day(20))
-    vectors = MemoryVectorIndex()
+    vectors = InMemoryVectorIndex()
     ingest = indexed(vectors, *old, *recent)
     stack.clock.now = day(DAYS + 1)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.memory.analytics_sink import MemoryAnalyticsSink
-from shared.adapters.memory.embedder import MemoryEmbedder
-from shared.adapters.memory.history_source import MemoryHistorySource
-from shared.adapters.memory.vector_index import MemoryVectorIndex
+from shared.adapters.in_memory.analytics_sink import InMemoryAnalyticsSink
+from shared.adapters.in_memory.embedder import InMemoryEmbedder
+from shared.adapters.in_memory.history_source import InMemoryHistorySource
+from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.domain.errors import Unavailable
 from shared.domain.ids import message_id
 from shared.domain.models import Message, Session
@@ -24,8 +24,8 @@ from shared.tools.backfill import EX_TEMPFAIL, Backfill, Options, Progress, Stat
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def history(sessions: int = 5, messages: int = 3) -> MemoryHistorySource:
-    source = MemoryHistorySource()
+def history(sessions: int = 5, messages: int = 3) -> InMemoryHistorySource:
+    source = InMemoryHistorySource()
     for n in range(sessions):
         sid = f"s{n:02d}"
         tenant = "t1" if n % 2 == 0 else "t2"
@@ -58,15 +58,15 @@ def history(sessions: int = 5, messages: int = 3) -> MemoryHistorySource:
 
 class Sinks:
     def __init__(self, model: str = "memory-hash") -> None:
-        self.analytics = MemoryAnalyticsSink()
-        self.vectors = MemoryVectorIndex()
-        self.embedder = MemoryEmbedder(model=model)
+        self.analytics = InMemoryAnalyticsSink()
+        self.vectors = InMemoryVectorIndex()
+        self.embedder = InMemoryEmbedder(model=model)
         self.ingest = IngestService(
             analytics=self.analytics, embedder=self.embedder, vectors=self.vectors
         )
 
 
-def backfill(source: MemoryHistorySource, sinks: Sinks, **kw: Any) -> Backfill:
+def backfill(source: InMemoryHistorySource, sinks: Sinks, **kw: Any) -> Backfill:
     state = kw.pop("state", None)
     options = Options(**{"batch_size": 4, **kw})
     return Backfill(

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.memory.analytics_sink import MemoryAnalyticsSink
-from shared.adapters.memory.embedder import MemoryEmbedder
-from shared.adapters.memory.vector_index import MemoryVectorIndex
+from shared.adapters.in_memory.analytics_sink import InMemoryAnalyticsSink
+from shared.adapters.in_memory.embedder import InMemoryEmbedder
+from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.domain.errors import InvalidInput, Unavailable
 from shared.domain.events import (
     MessageCreated,
@@ -94,12 +94,12 @@ class Switch:
 
 
 @pytest.fixture
-def sinks() -> tuple[Switch, Switch, MemoryEmbedder]:
-    return Switch(MemoryAnalyticsSink()), Switch(MemoryVectorIndex()), MemoryEmbedder()
+def sinks() -> tuple[Switch, Switch, InMemoryEmbedder]:
+    return Switch(InMemoryAnalyticsSink()), Switch(InMemoryVectorIndex()), InMemoryEmbedder()
 
 
 @pytest.fixture
-def service(sinks: tuple[Switch, Switch, MemoryEmbedder]) -> IngestService:
+def service(sinks: tuple[Switch, Switch, InMemoryEmbedder]) -> IngestService:
     analytics, vectors, embedder = sinks
     return IngestService(analytics=analytics, embedder=embedder, vectors=vectors)  # type: ignore[arg-type]
 

@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from shared.adapters.firestore._retention import Retention
-from shared.adapters.memory.embedder import MemoryEmbedder
-from shared.adapters.memory.session_store import MemorySessionStore
-from shared.adapters.memory.vector_index import MemoryVectorIndex
+from shared.adapters.in_memory.embedder import InMemoryEmbedder
+from shared.adapters.in_memory.session_store import InMemorySessionStore
+from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.bootstrap import Services
 from shared.config import Settings
 from shared.domain.errors import NotFound
@@ -58,7 +58,10 @@ def test_the_store_gets_the_retention_and_the_services_clock() -> None:
 
 
 def conversation(
-    store: MemorySessionStore, embedder: MemoryEmbedder, vectors: MemoryVectorIndex, **at: datetime
+    store: InMemorySessionStore,
+    embedder: InMemoryEmbedder,
+    vectors: InMemoryVectorIndex,
+    **at: datetime,
 ) -> dict[str, str]:
     """One session per entry (name -> when its only message was written), indexed as ingest
     would; returns name -> session id."""
@@ -82,18 +85,18 @@ def conversation(
 
 def search_ids(services: Services, **request: object) -> set[str]:
     query = SearchQuery.from_request(SearchRequest(query="flight to lisbon", **request))  # type: ignore[arg-type]
-    answer = services.memory_search.search(ALICE, query)
+    answer = services.message_search.search(ALICE, query)
     assert not answer.degraded
     return {hit.session_id for hit in answer.results}
 
 
 @pytest.fixture
-def parts() -> tuple[MemorySessionStore, MemoryEmbedder, MemoryVectorIndex]:
-    return MemorySessionStore(), MemoryEmbedder(), MemoryVectorIndex()
+def parts() -> tuple[InMemorySessionStore, InMemoryEmbedder, InMemoryVectorIndex]:
+    return InMemorySessionStore(), InMemoryEmbedder(), InMemoryVectorIndex()
 
 
 def test_search_by_meaning_asks_only_for_vectors_within_retention(
-    parts: tuple[MemorySessionStore, MemoryEmbedder, MemoryVectorIndex],
+    parts: tuple[InMemorySessionStore, InMemoryEmbedder, InMemoryVectorIndex],
 ) -> None:
     store, embedder, vectors = parts
     # The memory store keeps everything, as Firestore does until its TTL sweep: only the

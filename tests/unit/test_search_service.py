@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.adapters.memory.embedder import MemoryEmbedder
-from shared.adapters.memory.session_store import MemorySessionStore
-from shared.adapters.memory.vector_index import MemoryVectorIndex
+from shared.adapters.in_memory.embedder import InMemoryEmbedder
+from shared.adapters.in_memory.session_store import InMemorySessionStore
+from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.domain.errors import InvalidInput, NotFound, Unavailable
 from shared.domain.models import Caller, NewMessage, Session
 from shared.domain.search import SearchQuery, SearchRequest
@@ -18,7 +18,7 @@ from shared.ports.analytics_sink import MessageRecord
 from shared.ports.session_store import SessionKey
 from shared.ports.vector_index import Neighbor, VectorFilter
 from shared.services.ingest_service import IngestService
-from shared.services.memory_search import MemorySearch, SearchLimits
+from shared.services.message_search import MessageSearch, SearchLimits
 from shared.services.outages import Outages
 
 ALICE = Caller(tenant_id="t1", user_id="alice", auth_method="dev")
@@ -27,7 +27,7 @@ MALLORY = Caller(tenant_id="t2", user_id="alice", auth_method="dev")
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class FlakyVectors(MemoryVectorIndex):
+class FlakyVectors(InMemoryVectorIndex):
     """The memory index, with an outage switch and a call counter."""
 
     def __init__(self) -> None:
@@ -59,11 +59,11 @@ class Ticks:
 
 @dataclass
 class World:
-    store: MemorySessionStore
-    embedder: MemoryEmbedder
+    store: InMemorySessionStore
+    embedder: InMemoryEmbedder
     vectors: FlakyVectors
     ticks: Ticks
-    search: MemorySearch
+    search: MessageSearch
 
     def converse(
         self, who: Caller, texts: list[str], *, at: datetime = T0, index: bool = True
@@ -97,12 +97,12 @@ class World:
 
 def world(*, configured: bool = True, retry_s: float = 15.0, **limits: int) -> World:
     store, embedder, vectors, ticks = (
-        MemorySessionStore(),
-        MemoryEmbedder(),
+        InMemorySessionStore(),
+        InMemoryEmbedder(),
         FlakyVectors(),
         Ticks(),
     )
-    search = MemorySearch(
+    search = MessageSearch(
         store,
         (lambda: embedder) if configured else None,
         (lambda: vectors) if configured else None,

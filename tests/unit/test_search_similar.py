@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.errors import NotFound, Unavailable
-from shared.services.memory_search import MemorySearch
+from shared.services.message_search import MessageSearch
 from shared.services.outages import Outages
 from shared.services.similar_sessions import SimilarSessions
 from tests.unit.test_search_service import ALICE, BOB, World, q, world
@@ -80,7 +80,7 @@ def test_a_failure_seen_by_similar_degrades_search_with_a_search_reason() -> Non
     sid = w.converse(ALICE, ["paris"])
     outages = Outages(15, clock=w.ticks)
     service = SimilarSessions(w.store, lambda: w.embedder, lambda: w.vectors, outages)
-    search = MemorySearch(w.store, lambda: w.embedder, lambda: w.vectors, outages)
+    search = MessageSearch(w.store, lambda: w.embedder, lambda: w.vectors, outages)
     w.vectors.down = True
     with pytest.raises(Unavailable):
         service.find(ALICE, sid, limit=5)

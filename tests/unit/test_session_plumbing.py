@@ -12,7 +12,7 @@ from shared.adapters import page_tokens
 from shared.adapters.firestore._errors import translated, with_contention_retry
 from shared.domain.errors import InvalidInput, NotFound, Unavailable
 from shared.domain.events import UserErased
-from shared.logging import trace_fields
+from shared.logs import trace_fields
 
 
 def test_page_tokens_round_trip_and_are_bound_to_their_query() -> None:

@@ -16,7 +16,7 @@ from google.cloud import pubsub_v1
 from shared.config import Settings
 from shared.domain.errors import Unavailable
 from shared.domain.events import Event
-from shared.logging import get_logger
+from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher, ordering_key
 
 log = get_logger(__name__)

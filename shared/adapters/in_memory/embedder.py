@@ -13,7 +13,7 @@ from shared.ports.embedder import Embedder, embedding_model_id
 _WORD = re.compile(r"\w+")
 
 
-class MemoryEmbedder(Embedder):
+class InMemoryEmbedder(Embedder):
     def __init__(self, dimensions: int = 64, model: str = "memory-hash") -> None:
         self.dimensions = dimensions
         self.model_id = embedding_model_id(model, dimensions)

@@ -8,7 +8,7 @@ from shared.domain.models import Message, Session
 from shared.ports.history_source import HistorySource, ScannedSession
 
 
-class MemoryHistorySource(HistorySource):
+class InMemoryHistorySource(HistorySource):
     def __init__(self) -> None:
         self.sessions: list[Session] = []
         self.stored: dict[str, list[Message]] = {}

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 
-from shared import logging as hslog
+from shared import logs as hslog
 from shared.domain.errors import (
     Conflict,
     HybridSessionsError,
@@ -36,7 +36,7 @@ from shared.domain.serialize import to_json
 
 M = TypeVar("M", bound=BaseModel)
 
-log = hslog.get_logger("shared.http")
+log = hslog.get_logger("shared.web")
 
 
 class MethodNotAllowed(InvalidInput):

@@ -31,7 +31,7 @@ class _Idem:
     response: StoredResponse | None = None
 
 
-class MemorySessionStore(SessionStore):
+class InMemorySessionStore(SessionStore):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.sessions: dict[tuple[str, str], Session] = {}

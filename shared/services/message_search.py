@@ -60,7 +60,7 @@ class _Ranked:
     score: float
 
 
-class MemorySearch:
+class MessageSearch:
     def __init__(
         self,
         store: SessionStore,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from shared.ports.analytics_sink import AnalyticsSink, Erasure, MessageRecord, SessionRecord
 
 
-class MemoryAnalyticsSink(AnalyticsSink):
+class InMemoryAnalyticsSink(AnalyticsSink):
     def __init__(self) -> None:
         self.message_rows: list[MessageRecord] = []
         self.session_rows: list[SessionRecord] = []

@@ -9,7 +9,7 @@ from shared.domain.errors import HybridSessionsError
 from shared.ports.llm import ChatTurn, Completion, LLMProvider
 
 
-class MemoryLLM(LLMProvider):
+class InMemoryLLM(LLMProvider):
     def __init__(self, model: str = "memory-echo") -> None:
         self.model = model
         self.calls: list[list[ChatTurn]] = []

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, VectorRecord
 
 
-class MemoryVectorIndex(VectorIndex):
+class InMemoryVectorIndex(VectorIndex):
     def __init__(self) -> None:
         self.points: dict[str, VectorRecord] = {}
 

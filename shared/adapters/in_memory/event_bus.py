@@ -10,7 +10,7 @@ from shared.domain.events import Event
 from shared.ports.event_bus import EventPublisher
 
 
-class MemoryEventPublisher(EventPublisher):
+class InMemoryEventPublisher(EventPublisher):
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.down = False
