@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov run test test-fast lint fmt bench bench-quick lock requirements package clean
+.PHONY: setup checkov run test test-fast lint fmt bench bench-quick lock requirements package clean clients
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -71,6 +71,10 @@ requirements: $(UV)
 	  cmd=$$(sed -n 2p $$f | sed 's/^# *//'); \
 	  $(TOOLS)/bin/$$cmd > $$f.tmp && mv $$f.tmp $$f; \
 	done
+
+# The clients' wire types from infra/api/openapi.yaml (tests fail when the committed ones are stale).
+clients: setup
+	$(PY) clients/python/tools/generate_models.py
 
 # One reproducible source archive per function for Terraform (build/functions/<name>.zip).
 package: setup

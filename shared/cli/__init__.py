@@ -1,1 +1,0 @@
-"""`hs`: the command-line interface for people (chat, sessions, search, analytics)."""
