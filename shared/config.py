@@ -185,14 +185,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings built once per process; tests call `get_settings.cache_clear()`."""
     return Settings()
-
-
-class ClientSettings(BaseSettings):
-    """Settings of the command-line client (`hs`); apps pass these to the client directly."""
-
-    model_config = SettingsConfigDict(env_prefix="HS_", extra="ignore", frozen=True)
-
-    api_url: str = Field("http://127.0.0.1:8000", description="Base URL of the API (gateway).")
-    api_token: str | None = Field(
-        None, description="Bearer token for the CLI: an ID token, an API key, or dev:<user>."
-    )

@@ -26,7 +26,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from emulators.gateway.routes import HTTP_METHODS, SPEC_PATH, Match, from_spec
 from emulators.launcher import REPO_ROOT
-from shared.client.sse import parse_sse
+from hybrid_sessions.sse import parse_sse
 
 PLACEHOLDERS = {"${chat_url}", "${sessions_url}", "${search_url}"}
 

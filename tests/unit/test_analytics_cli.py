@@ -6,9 +6,8 @@ import io
 
 import pytest
 
-from shared.cli import main as cli
-from shared.client.http_client import HybridSessionsClient
-from tests.unit.client.fake_transport import session_with
+from hybrid_sessions.cli import main as cli
+from tests.unit.client.test_cli import use
 
 REPORT = {
     "totals": {"messages": 6, "sessions": 2, "users": 1, "messages_per_session": 3.0},
@@ -22,16 +21,13 @@ REPORT = {
 def test_hs_analytics_passes_the_scope_and_draws_the_series(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    session, transport = session_with(lambda request: (200, REPORT, {}))
-    monkeypatch.setattr(
-        cli, "HybridSessionsClient", lambda u, t: HybridSessionsClient(u, t, session=session)
-    )
+    sent = use(monkeypatch, lambda request: (200, REPORT, {}))
     out = io.StringIO()
 
     argv = ["--token", "dev:t:root:admin", "analytics", "--granularity", "day", "--scope", "tenant"]
     assert cli.main(argv, out=out) == 0
 
-    url = transport.requests[0].url or ""
+    url = str(sent[0].url)
     assert "/v1/analytics?" in url and "scope=tenant" in url and "granularity=day" in url
     text = out.getvalue()
     assert "messages_per_session" in text and "3.0" in text

@@ -1,50 +1,53 @@
-"""A requests transport adapter that answers from a script: unit tests need no sockets."""
+"""httpx's own MockTransport answering from a script: unit tests of the client need no sockets."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-from requests.adapters import BaseAdapter
+import httpx
 
-Handler = Callable[[requests.PreparedRequest], tuple[int, Any, dict[str, str]]]
+from hybrid_sessions import AsyncHybridSessionsClient, HybridSessionsClient
+
+BASE = "http://api.test"
+Handler = Callable[[httpx.Request], tuple[int, Any, dict[str, str]]]
 
 
-@dataclass
-class FakeTransport(BaseAdapter):
-    handler: Handler
-    requests: list[requests.PreparedRequest] = field(default_factory=list)
+def transport(handler: Handler) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    sent: list[httpx.Request] = []
 
-    def __post_init__(self) -> None:
-        super().__init__()
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.requests.append(request)
-        status, body, headers = self.handler(request)
-        response = requests.Response()
-        response.status_code = status
-        response.request = request
-        response.url = request.url or ""
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        status, body, headers = handler(request)
         if isinstance(body, bytes):
-            raw = body
-        elif body is None:
-            raw = b""
-        else:
-            raw = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json", **headers}
-        response.headers.update(headers)
-        response._content = raw
-        return response
+            return httpx.Response(status, content=body, headers=headers)
+        if body is None:
+            return httpx.Response(status, headers=headers)
+        return httpx.Response(status, content=json.dumps(body).encode(), headers={
+            "Content-Type": "application/json", **headers
+        })  # fmt: skip
 
-    def close(self) -> None:
-        pass
+    return httpx.MockTransport(answer), sent
 
 
-def session_with(handler: Handler) -> tuple[requests.Session, FakeTransport]:
-    transport = FakeTransport(handler)
-    session = requests.Session()
-    session.mount("http://", transport)
-    return session, transport
+def sync_client(handler: Handler, **kw: Any) -> tuple[HybridSessionsClient, list[httpx.Request]]:
+    mock, sent = transport(handler)
+    client = HybridSessionsClient(
+        BASE, "dev:alice", http_client=httpx.Client(transport=mock), backoff=0, **kw
+    )
+    return client, sent
+
+
+def async_client(
+    handler: Handler, **kw: Any
+) -> tuple[AsyncHybridSessionsClient, list[httpx.Request]]:
+    mock, sent = transport(handler)
+    client = AsyncHybridSessionsClient(
+        BASE, "dev:alice", http_client=httpx.AsyncClient(transport=mock), backoff=0, **kw
+    )
+    return client, sent
+
+
+def body(request: httpx.Request) -> Any:
+    return json.loads(request.content)

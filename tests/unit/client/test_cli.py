@@ -2,12 +2,26 @@ from __future__ import annotations
 
 import io
 
+import httpx
 import pytest
 
-from shared.cli import main as cli
-from shared.cli.render import bars, table
-from shared.client.http_client import HybridSessionsClient
-from tests.unit.client.fake_transport import session_with
+from hybrid_sessions import HybridSessionsClient
+from hybrid_sessions.cli import main as cli
+from hybrid_sessions.cli.render import bars, table
+from tests.unit.client.fake_transport import Handler, body, transport
+
+
+def use(monkeypatch: pytest.MonkeyPatch, handler: Handler) -> list[httpx.Request]:
+    """Make `hs` talk to `handler` instead of a server."""
+    mock, sent = transport(handler)
+    monkeypatch.setattr(
+        cli,
+        "HybridSessionsClient",
+        lambda url, token: HybridSessionsClient(
+            url, token, http_client=httpx.Client(transport=mock)
+        ),
+    )
+    return sent
 
 
 def test_table_aligns_columns_and_truncates_long_cells() -> None:
@@ -39,23 +53,53 @@ def test_cli_lists_sessions_as_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
             }
         ]
     }
-    session, transport = session_with(lambda request: (200, page, {}))
-
-    def client_factory(url: str, token: str) -> HybridSessionsClient:
-        return HybridSessionsClient(url, token, session=session)
-
-    monkeypatch.setattr(cli, "HybridSessionsClient", client_factory)
+    sent = use(monkeypatch, lambda request: (200, page, {}))
     out = io.StringIO()
     assert cli.main(["--token", "dev:alice", "sessions", "--status", "active"], out=out) == 0
     assert "Trip" in out.getvalue() and "s1" in out.getvalue()
-    assert "status=active" in transport.requests[0].url
+    assert sent[0].url.params["status"] == "active"
 
 
 def test_cli_prints_api_errors_with_their_code(monkeypatch, capsys) -> None:
-    error = {"error": {"code": "not_found", "message": "no such session"}}
-    session, _ = session_with(lambda request: (404, error, {}))
-    monkeypatch.setattr(
-        cli, "HybridSessionsClient", lambda u, t: HybridSessionsClient(u, t, session=session)
-    )
+    use(monkeypatch, lambda request: (404, {"error": {"code": "not_found", "message": "no"}}, {}))
     assert cli.main(["--token", "dev:a", "show", "nope"]) == 1
     assert "404 not_found" in capsys.readouterr().err
+
+
+def _reply(request: httpx.Request):
+    sent = body(request)
+    return 201, {"session_id": "s7", "reply": {"content": f"re: {sent['message']}"}}, {}
+
+
+def test_hs_chat_with_a_message_prints_the_reply_alone(monkeypatch, capsys) -> None:
+    sent = use(monkeypatch, _reply)
+    out = io.StringIO()
+    assert cli.main(["--token", "dev:a", "chat", "one", "message"], out=out) == 0
+    assert out.getvalue() == "re: one message\n"
+    assert "session: s7" in capsys.readouterr().err
+    assert body(sent[0]) == {"message": "one message"}
+
+
+def test_hs_chat_reads_messages_from_stdin_until_an_empty_line(monkeypatch, capsys) -> None:
+    stream = (
+        b'event: session\ndata: {"session_id": "s8", "created": true}\n\n'
+        b'event: delta\ndata: {"text": "ok"}\n\n'
+        b'event: done\ndata: {"session_id": "s8", "reply": {"content": "ok"}}\n\n'
+    )
+    sent = use(monkeypatch, lambda request: (200, stream, {"Content-Type": "text/event-stream"}))
+    out = io.StringIO()
+    stdin = io.StringIO("first\nsecond\n\nnever sent\n")
+    assert cli.main(["--token", "dev:a", "chat"], out=out, stdin=stdin) == 0
+    assert out.getvalue() == "ok\nok\n"
+    assert [body(r)["message"] for r in sent] == ["first", "second"]
+    assert body(sent[1])["session_id"] == "s8"
+    assert "session: s8" in capsys.readouterr().err
+
+
+def test_hs_reports_an_unreachable_server(monkeypatch, capsys) -> None:
+    def refuse(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    use(monkeypatch, refuse)
+    assert cli.main(["--token", "dev:a", "status"]) == 1
+    assert "cannot reach" in capsys.readouterr().err

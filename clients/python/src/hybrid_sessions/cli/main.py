@@ -1,5 +1,6 @@
 """`hs` command: talk to a hybrid-sessions API from a terminal.
 
+    hs chat [--session ID] [--json] MESSAGE   one message, the reply on stdout
     hs chat [--session ID]          interactive chat, replies streamed
     hs sessions [--status S]        your sessions, newest first
     hs show SESSION_ID              one session and its messages
@@ -14,43 +15,80 @@ The API URL and token come from HS_API_URL and HS_API_TOKEN (or --url / --token)
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from shared.cli.render import bars, table
-from shared.client import ApiError, ConversationAgent, HybridSessionsClient
-from shared.config import ClientSettings
+import httpx
+
+from hybrid_sessions.agent import ConversationAgent
+from hybrid_sessions.cli.render import bars, table
+from hybrid_sessions.client import HybridSessionsClient
+from hybrid_sessions.config import ClientConfig
+from hybrid_sessions.errors import ApiError
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+def main(
+    argv: Sequence[str] | None = None, out: TextIO = sys.stdout, stdin: TextIO | None = None
+) -> int:
     args = _parser().parse_args(argv)
-    settings = ClientSettings()
-    token = args.token or settings.api_token
+    config = ClientConfig.from_env()
+    token = args.token or config.api_token
     if not token:
         print("error: no token: set HS_API_TOKEN or pass --token", file=sys.stderr)
         return 2
-    client = HybridSessionsClient(args.url or settings.api_url, token)
+    args.stdin = stdin or sys.stdin
+    client = HybridSessionsClient(args.url or config.api_url, token)
     try:
         return int(args.run(client, args, out) or 0)
     except ApiError as error:
         print(f"error: {error.status} {error.code}: {error.message}", file=sys.stderr)
         return 1
+    except httpx.TransportError as error:
+        print(f"error: cannot reach {client.base_url}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
 
 
 def _chat(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
     agent = ConversationAgent(client=client, session_id=args.session)
-    print("Type a message; an empty line or Ctrl-D ends the chat.", file=out)
-    for line in sys.stdin:
-        message = line.strip()
-        if not message:
-            break
+    if args.message:
+        _one_shot(agent, " ".join(args.message), args.json, out)
+        return
+    interactive = args.stdin.isatty()
+    if interactive:
+        print("Type a message; an empty line or Ctrl-D ends the chat.", file=out)
+    for message in _lines(args.stdin, "you> " if interactive else None):
         for delta in agent.chat_stream(message):
             out.write(delta)
             out.flush()
         out.write("\n")
     if agent.session_id:
-        print(f"session: {agent.session_id}", file=out)
+        print(f"session: {agent.session_id}", file=sys.stderr if not interactive else out)
+
+
+def _one_shot(agent: ConversationAgent, message: str, as_json: bool, out: TextIO) -> None:
+    """The reply alone on stdout (scripts pipe it); the session id on stderr."""
+    reply = agent.chat(message)
+    if as_json:
+        print(json.dumps(agent.last_response, indent=2), file=out)
+    else:
+        print(reply, file=out)
+    print(f"session: {agent.session_id}", file=sys.stderr)
+
+
+def _lines(stdin: TextIO, prompt: str | None) -> Iterator[str]:
+    """Messages until an empty line or end of input; `input()` (line editing) on a terminal."""
+    while True:
+        try:
+            line = input(prompt) if prompt is not None else stdin.readline()
+        except EOFError:
+            return
+        if not line.strip():
+            return
+        yield line.strip()
 
 
 def _sessions(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -84,7 +122,7 @@ def _analytics(client: HybridSessionsClient, args: argparse.Namespace, out: Text
     answer = client.analytics(
         since=args.since, until=args.until, granularity=args.granularity, scope=args.scope
     )
-    totals: dict[str, Any] = answer.get("totals", {})
+    totals: Mapping[str, Any] = answer["totals"]
     print(table([totals], list(totals)), file=out)
     series = answer.get("series", [])
     if series:
@@ -104,8 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", help="bearer token (default: HS_API_TOKEN)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    chat = commands.add_parser("chat", help="chat interactively")
+    chat = commands.add_parser("chat", help="send one message, or chat interactively")
+    chat.add_argument("message", nargs="*", help="the message; none: read messages from stdin")
     chat.add_argument("--session", help="continue this session")
+    chat.add_argument("--json", action="store_true", help="one message: print the whole answer")
     chat.set_defaults(run=_chat)
 
     sessions = commands.add_parser("sessions", help="list your sessions")

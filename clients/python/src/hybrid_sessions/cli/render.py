@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], width: int = 60) -> str:
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int = 60) -> str:
     if not rows:
         return "(none)"
     cells = [[_cell(row.get(col), width) for col in columns] for row in rows]
