@@ -98,6 +98,17 @@ class Plan:
     nearest: Any = None
     dnf: list[list[Term]] = field(default_factory=list)
 
+    def covers(self, doc: Path) -> bool:
+        """Whether a document at `doc` is in the collection(s) the query reads."""
+        if not self.all_descendants:
+            return doc[:-1] == (*self.parent, self.collection_id)
+        n = len(self.parent)
+        return (
+            len(doc) > n
+            and doc[:n] == self.parent
+            and (not self.collection_id or doc[-2] == self.collection_id)
+        )
+
 
 # --- compiling ------------------------------------------------------------------------------
 

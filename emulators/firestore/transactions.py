@@ -8,7 +8,8 @@ run again at commit time and must return the same documents at the same versions
 transactions that read and write the same document cannot both commit: the second one to
 commit is aborted and the client retries it. A non-transactional write to a document a
 transaction has read does not wait for that transaction (production would make it wait); the
-transaction is aborted instead.
+transaction is aborted instead. With a `LockTable` (`--transaction-locks pessimistic`, see
+`locks.py`) reads lock as on Google's emulator, and writers wait for those locks.
 
 Read-only transactions read a consistent snapshot as of their start (or `read_time`) and
 cannot write. Unknown, finished or expired transaction ids are INVALID_ARGUMENT, except that
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import aborted, invalid
+from .locks import LockTable
 from .paths import Path
 from .store import Database, ts_to_us
 
@@ -48,7 +50,13 @@ class Txn:
 
 
 class Transactions:
-    def __init__(self, max_lifetime_s: float = MAX_LIFETIME_S, max_idle_s: float = MAX_IDLE_S):
+    def __init__(
+        self,
+        max_lifetime_s: float = MAX_LIFETIME_S,
+        max_idle_s: float = MAX_IDLE_S,
+        locks: LockTable | None = None,
+    ) -> None:
+        self.locks = locks
         self._live: dict[bytes, Txn] = {}
         # ids of finished transactions, so that the Rollback a client sends after a failed
         # Commit succeeds (as on Firestore) instead of failing with INVALID_ARGUMENT
@@ -80,6 +88,8 @@ class Transactions:
         return txn
 
     def end(self, txn: Txn) -> None:
+        if self.locks is not None:
+            self.locks.release(txn.id)
         self._live.pop(txn.id, None)
         self._ended[txn.id] = None
         if len(self._ended) > 10_000:
@@ -99,15 +109,17 @@ class Transactions:
     def __len__(self) -> int:
         return len(self._live)
 
-    @staticmethod
-    def record_read(txn: Txn | None, db: Database, path: Path) -> None:
+    def record_read(self, txn: Txn | None, db: Database, path: Path) -> None:
         if txn is not None and not txn.read_only and path not in txn.reads:
             txn.reads[path] = db.version(path)
+            if self.locks is not None:
+                self.locks.lock_document(txn.id, db.name, path)
 
-    @staticmethod
-    def record_query(txn: Txn | None, plan: Any, docs: list) -> None:
+    def record_query(self, txn: Txn | None, plan: Any, docs: list) -> None:
         if txn is not None and not txn.read_only:
             txn.queries.append((plan, [(d.name, d.update_us) for d in docs]))
+            if self.locks is not None:
+                self.locks.lock_scope(txn.id, txn.database, plan)
 
     @staticmethod
     def validate(txn: Txn, db: Database, rerun: Any) -> None:

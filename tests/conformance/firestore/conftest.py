@@ -13,20 +13,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from google.api_core import exceptions
 from google.cloud import firestore
 from google.cloud.firestore_v1 import transaction as transaction_module
 
-from emulators.launcher import REPO_ROOT, ManagedProcess, free_port
+from emulators.launcher import ManagedProcess, gcloud_emulator_installed
 from tests.conformance.firestore.firestore_helpers import emulator_process, make_client
-
-LOG_DIR = REPO_ROOT / "build" / "test-logs"
+from tests.conftest import OFFICIAL, start_official
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +40,10 @@ def db(firestore_emulator: ManagedProcess, project_id: str) -> firestore.Client:
 
 
 @pytest.fixture(scope="session")
-def lenient_emulator() -> Iterator[ManagedProcess]:
+def lenient_emulator(request: pytest.FixtureRequest) -> Iterator[ManagedProcess]:
+    if OFFICIAL:  # Google's emulator checks no indexes: the session's one is lenient
+        yield request.getfixturevalue("firestore_emulator")
+        return
     with emulator_process(name="firestore-lenient") as proc:
         yield proc
 
@@ -53,36 +53,15 @@ def lenient_db(lenient_emulator: ManagedProcess, project_id: str) -> firestore.C
     return make_client(lenient_emulator.address, project_id)
 
 
-def _official_emulator_installed() -> bool:
-    gcloud = shutil.which("gcloud")
-    if not gcloud:
-        return False
-    sdk = Path(os.path.realpath(gcloud)).parent.parent
-    return (sdk / "platform" / "cloud-firestore-emulator").is_dir()
-
-
 @pytest.fixture(scope="session")
 def official_emulator() -> Iterator[ManagedProcess]:
-    if not _official_emulator_installed():
+    if not gcloud_emulator_installed("firestore"):
         pytest.skip("Google's Firestore emulator (gcloud) is not installed")
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    proc = ManagedProcess(
-        name="firestore-official",
-        argv=[
-            "gcloud",
-            "beta",
-            "emulators",
-            "firestore",
-            "start",
-            f"--host-port=127.0.0.1:{port}",
-        ],
-        host="127.0.0.1",
-        port=port,
-        log_path=LOG_DIR / f"firestore-official-{port}.log",
-    )
-    with proc.start(timeout=60):
+    proc = start_official("firestore")
+    try:
         yield proc
+    finally:
+        proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -132,8 +132,8 @@ def test_bad_database_name(db):
         db._firestore_api.begin_transaction(request={"database": "projects/x"})
 
 
-def test_listen_is_unimplemented(db, coll):
+def test_write_stream_is_unimplemented(db, coll):
     requests = iter([{"database": root(db)}])
     with pytest.raises(exceptions.MethodNotImplemented):
-        list(db._firestore_api.listen(requests=requests))
+        list(db._firestore_api.write(requests=requests))
     assert coll.document("ok").get().exists

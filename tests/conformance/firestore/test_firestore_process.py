@@ -47,7 +47,7 @@ def test_in_process_server_and_internal_errors(monkeypatch):
     from google.api_core import exceptions
 
     from emulators.firestore import Server
-    from emulators.firestore import server as server_module
+    from emulators.firestore import servicer as server_module
 
     with Server(port=0) as server:
         db = make_client(server.address, "inproc")
