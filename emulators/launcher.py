@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -175,3 +176,18 @@ def _alive(pid: int) -> bool:
 def python_module(module: str, *args: str) -> list[str]:
     """argv that runs `python -m module` with this interpreter (the project's venv)."""
     return [sys.executable, "-m", module, *args]
+
+
+def gcloud_emulator_installed(emulator: str) -> bool:
+    """Whether gcloud is on PATH with the component of Google's `firestore` or `pubsub`
+    emulator (a user's machine may have gcloud without it)."""
+    gcloud = shutil.which("gcloud")
+    if not gcloud:
+        return False
+    component = {"firestore": "cloud-firestore-emulator", "pubsub": "pubsub-emulator"}[emulator]
+    return (Path(os.path.realpath(gcloud)).parent.parent / "platform" / component).is_dir()
+
+
+def gcloud_emulator_argv(emulator: str, host: str, port: int, *extra: str) -> list[str]:
+    """argv of Google's emulator (`gcloud beta emulators firestore|pubsub start`)."""
+    return ["gcloud", "beta", "emulators", emulator, "start", f"--host-port={host}:{port}", *extra]

@@ -19,7 +19,14 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from emulators.launcher import REPO_ROOT, ManagedProcess, free_port, port_open, python_module
+from emulators.launcher import (
+    REPO_ROOT,
+    ManagedProcess,
+    free_port,
+    gcloud_emulator_argv,
+    port_open,
+    python_module,
+)
 from emulators.provision import (
     DeliveryPolicy,
     bigquery_client,
@@ -126,8 +133,7 @@ def _pubsub_argv(config: StackConfig) -> list[str]:
 
 
 def _gcloud(emulator: str, config: StackConfig) -> list[str]:
-    host_port = f"--host-port={config.address(emulator)}"
-    return ["gcloud", "beta", "emulators", emulator, "start", host_port]
+    return gcloud_emulator_argv(emulator, config.host, config.ports[emulator])
 
 
 def _bigquery_argv(config: StackConfig) -> list[str]:

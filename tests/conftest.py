@@ -3,6 +3,11 @@
 Each emulator starts once per test session, on a free port, as its own process, and is stopped
 when the session ends. Tests isolate themselves with a fresh project id per module
 (`project_id`), so nothing one module writes is seen by another.
+
+`HS_TEST_EMULATORS=official` (`make test-official`) runs the same tests on Google's gcloud
+emulators of Firestore and Pub/Sub instead of ours: `firestore_emulator`, `pubsub_emulator` and
+`stack` start those. Tests of what only ours does are marked `ours_only("why")` and skipped
+there; tests of an intended difference ask `emulator_flavour` and check each side's behaviour.
 """
 
 from __future__ import annotations
@@ -17,10 +22,20 @@ from types import FrameType
 
 import pytest
 
-from emulators.launcher import REPO_ROOT, ManagedProcess, free_port, port_open, python_module
+from emulators.launcher import (
+    REPO_ROOT,
+    ManagedProcess,
+    free_port,
+    gcloud_emulator_argv,
+    gcloud_emulator_installed,
+    port_open,
+    python_module,
+)
 from emulators.stack import Stack, StackConfig
 
 LOG_DIR = REPO_ROOT / "build" / "test-logs"
+OFFICIAL = os.environ.get("HS_TEST_EMULATORS", "ours") == "official"
+"""This run uses Google's emulators for Firestore and Pub/Sub (`make test-official`)."""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -31,6 +46,29 @@ def pytest_configure(config: pytest.Config) -> None:
     """`timeout`, CI cancellation and IDEs stop a run with SIGTERM, whose default action skips
     fixture teardown and leaves every emulator running; as an interrupt, pytest tears down."""
     signal.signal(signal.SIGTERM, _interrupt)
+    config.addinivalue_line(
+        "markers",
+        "ours_only(reason): tests what only our emulators do (their flags, in-process hooks, "
+        "checks Google's emulators leave out); skipped when HS_TEST_EMULATORS=official",
+    )
+    if OFFICIAL and not all(gcloud_emulator_installed(e) for e in ("firestore", "pubsub")):
+        raise pytest.UsageError("HS_TEST_EMULATORS=official needs gcloud with both emulators")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not OFFICIAL:
+        return
+    for item in items:
+        marker = item.get_closest_marker("ours_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"only our emulators: {why}"))
+
+
+@pytest.fixture(scope="session")
+def emulator_flavour() -> str:
+    """ "official" when this run uses Google's Firestore and Pub/Sub emulators, else "ours"."""
+    return "official" if OFFICIAL else "ours"
 
 
 @pytest.fixture(autouse=True)
@@ -63,12 +101,31 @@ def start_emulator(
     return proc.start(timeout=timeout)
 
 
+def start_official(emulator: str) -> ManagedProcess:
+    """Google's emulator (`firestore` or `pubsub`) on a free port; the caller stops it."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = ManagedProcess(
+        name=f"{emulator}-official",
+        argv=gcloud_emulator_argv(emulator, "127.0.0.1", port),
+        host="127.0.0.1",
+        port=port,
+        log_path=LOG_DIR / f"{emulator}-official-{port}.log",
+    )
+    return proc.start(timeout=90)
+
+
 @pytest.fixture(scope="session")
 def firestore_emulator() -> Iterator[ManagedProcess]:
-    """Our Firestore emulator in strict-index mode, reading the indexes infra/ declares."""
+    """Our Firestore emulator in strict-index mode, reading the indexes infra/ declares
+    (Google's with HS_TEST_EMULATORS=official)."""
     indexes = Path(REPO_ROOT, "infra", "firestore.indexes.json")
-    proc = start_emulator(
-        "firestore", "emulators.firestore", "--strict-indexes", "--indexes", str(indexes)
+    proc = (
+        start_official("firestore")
+        if OFFICIAL
+        else start_emulator(
+            "firestore", "emulators.firestore", "--strict-indexes", "--indexes", str(indexes)
+        )
     )
     try:
         yield proc
@@ -78,7 +135,7 @@ def firestore_emulator() -> Iterator[ManagedProcess]:
 
 @pytest.fixture(scope="session")
 def pubsub_emulator() -> Iterator[ManagedProcess]:
-    proc = start_emulator("pubsub", "emulators.pubsub")
+    proc = start_official("pubsub") if OFFICIAL else start_emulator("pubsub", "emulators.pubsub")
     try:
         yield proc
     finally:
@@ -126,7 +183,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     Firestore and BigQuery keep their data on disk, so an outage does not erase it. Logs:
     build/test-logs/stack/<component>.log."""
     config = StackConfig.on_free_ports(
-        data_dir=tmp_path_factory.mktemp("stack-data"), log_dir=LOG_DIR / "stack"
+        data_dir=tmp_path_factory.mktemp("stack-data"), log_dir=LOG_DIR / "stack", official=OFFICIAL
     )
     with Stack(config) as running:
         yield running

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import time
 import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from google import pubsub_v1 as gapic
@@ -26,9 +24,8 @@ from google.api_core import exceptions
 from google.cloud import pubsub_v1
 from google.protobuf import duration_pb2
 
-from emulators.launcher import REPO_ROOT, ManagedProcess, free_port
-
-LOG_DIR = REPO_ROOT / "build" / "test-logs"
+from emulators.launcher import ManagedProcess, gcloud_emulator_installed
+from tests.conftest import start_official
 
 
 def make_clients(address: str) -> tuple[pubsub_v1.PublisherClient, pubsub_v1.SubscriberClient]:
@@ -164,26 +161,12 @@ def ps(
     helper.cleanup()
 
 
-def _official_emulator_installed() -> bool:
-    gcloud = shutil.which("gcloud")
-    if not gcloud:
-        return False
-    sdk = Path(os.path.realpath(gcloud)).parent.parent
-    return (sdk / "platform" / "pubsub-emulator").is_dir()
-
-
 @pytest.fixture(scope="session")
 def official_pubsub() -> Iterator[ManagedProcess]:
-    if not _official_emulator_installed():
+    if not gcloud_emulator_installed("pubsub"):
         pytest.skip("Google's Pub/Sub emulator (gcloud) is not installed")
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    proc = ManagedProcess(
-        name="pubsub-official",
-        argv=["gcloud", "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}"],
-        host="127.0.0.1",
-        port=port,
-        log_path=LOG_DIR / f"pubsub-official-{port}.log",
-    )
-    with proc.start(timeout=60):
+    proc = start_official("pubsub")
+    try:
         yield proc
+    finally:
+        proc.stop()

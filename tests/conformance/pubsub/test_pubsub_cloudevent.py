@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from emulators.launcher import ManagedProcess, free_port, python_module
+from tests.conftest import LOG_DIR
 
-from .conftest import LOG_DIR, PubSub
+from .conftest import PubSub
 
 SINK = Path(__file__).with_name("cloudevent_sink.py")
 
