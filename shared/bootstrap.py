@@ -110,6 +110,7 @@ class Services:
                 self._firestore(),
                 retention_days=self.settings.session_retention_days,
                 clock=self.clock,
+                window_messages=self.settings.context_max_messages,
             )
 
         return self._once("store", build)

@@ -3,7 +3,10 @@ retries exact (outbox, published flags, idempotency records).
 
 Every method that names a session takes a `SessionKey`; a session of another user is `NotFound`,
 never `PermissionDenied`, so ids cannot be probed. Writes that belong together (messages, the
-session's count, an outbox event, an idempotency result) are one transaction.
+session's count, an outbox event, an idempotency result) are one atomic commit.
+
+Writes that may meet contention take a `deadline` (a `time.monotonic()` instant): past it they
+give up with `Unavailable(contention)` and a Retry-After, instead of holding the request.
 """
 
 from __future__ import annotations
@@ -66,6 +69,17 @@ class IdempotencyResult:
 
     claim: IdempotencyClaim
     render: Callable[[Session, list[Message]], StoredResponse]
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """A session as read before a write: its newest messages (newest first, at most the limit
+    asked) and `version`, the store's own guard (opaque here) that the write checks, so a write
+    based on this read fails and re-reads if the session changed meanwhile."""
+
+    session: Session
+    recent: list[Message]
+    version: Any = None
 
 
 SessionChange = dict[str, Any]
@@ -141,10 +155,22 @@ class SessionStore(ABC):
         new_session: Session | None = None,
         outbox: Sequence[OutboxItem] = (),
         idempotency: IdempotencyResult | None = None,
+        snapshot: SessionSnapshot | None = None,
+        deadline: float | None = None,
     ) -> tuple[Session, list[Message]]:
-        """In one transaction: read the session (or create `new_session`), give the messages the
-        next gap-free seqs, store them unpublished, set message_count and updated_at, and write
-        `outbox` and the idempotency result. `Conflict(session_archived)` if it is archived."""
+        """Atomically: read the session (or create `new_session`), give the messages the next
+        gap-free seqs, store them unpublished, set message_count and updated_at, and write
+        `outbox` and the idempotency result. `Conflict(session_archived)` if it is archived.
+        With `snapshot` (from `read_for_append`) the first attempt skips the read; a session
+        changed since is read again and the messages take the seqs after the change."""
+
+    def read_for_append(self, key: SessionKey, recent: int) -> SessionSnapshot:
+        """The session and its last `recent` messages, newest first, for a turn that will
+        append (`NotFound` like `get_session`). Stores that keep a recent window answer in one
+        round trip."""
+        session = self.get_session(key)
+        messages = self.recent_messages(key, recent) if recent > 0 and session.message_count else []
+        return SessionSnapshot(session, messages)
 
     @abstractmethod
     def list_messages(
@@ -183,7 +209,7 @@ class SessionStore(ABC):
 
     @abstractmethod
     def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:
-        """In a transaction: None if the key is now ours; the stored response if it completed;
+        """Atomically: None if the key is now ours; the stored response if it completed;
         `Conflict(idempotency_key_reused)` for another request under the same key;
         `Conflict(idempotency_key_in_progress)` while an unexpired claim runs."""
 
@@ -205,6 +231,14 @@ class SessionStore(ABC):
     @abstractmethod
     def mark_published(self, messages: Sequence[Message]) -> None:
         """Flag the messages published; messages deleted meanwhile are skipped."""
+
+    def mark_delivered(self, outbox_ids: Sequence[str], messages: Sequence[Message]) -> None:
+        """After a publish: drop these outbox items and flag these messages published (stores
+        that can do it in one write do)."""
+        if outbox_ids:
+            self.delete_outbox(outbox_ids)
+        if messages:
+            self.mark_published(messages)
 
     @abstractmethod
     def add_outbox(self, items: Sequence[OutboxItem]) -> None:

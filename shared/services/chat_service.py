@@ -1,4 +1,10 @@
-"""The chat turn: context window, LLM call, one transaction for question and reply, events.
+"""The chat turn: context window, LLM call, one atomic write for question and reply, events.
+
+Its Firestore round trips, in order: the Idempotency-Key's claim and the session's read (with
+its recent window, so the context needs no query) run at once; after the model, one commit
+stores question and reply; after the publish, one commit flags both published. The flag stays
+before the response: Cloud Run functions throttle the CPU once a response is sent, and the
+published flag saves the reconciler a republish.
 
 LLM failures store nothing: the client gets 503 `llm_unavailable` (retry) or 502 `llm_error`,
 and may simply send the same request again (with the same Idempotency-Key, if it used one).
@@ -11,7 +17,9 @@ client that disconnects earlier leaves nothing stored.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +36,7 @@ from shared.ports.session_store import (
     IdempotencyClaim,
     IdempotencyResult,
     SessionKey,
+    SessionSnapshot,
     SessionStore,
     StoredResponse,
 )
@@ -39,6 +48,8 @@ log = get_logger(__name__)
 
 Clock = Callable[[], datetime]
 _TITLE_CHARS = 80
+# How long storing the exchange may take after the model answered, contention included.
+WRITE_BUDGET_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class _Turn:
     asked_at: datetime
     claim: IdempotencyClaim | None
     history: list[Message] = field(default_factory=list)
+    snapshot: SessionSnapshot | None = None
 
     @property
     def key(self) -> SessionKey:
@@ -95,6 +107,8 @@ class ChatService:
             lease_s=settings.llm_timeout_s + 30.0,
             ttl_s=float(settings.idempotency_ttl_s),
         )
+        # Reads that overlap the idempotency claim (one per request in flight at most).
+        self._reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chat-read")
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -126,6 +140,11 @@ class ChatService:
         self._limits.check_content(request.message)
         self._limits.check_metadata(request.metadata)
         now = self._clock()
+        key = None if request.session_id is None else session_key(caller, request.session_id)
+        # The claim and the read do not depend on each other: one round trip for both.
+        reading: Future[SessionSnapshot] | None = None
+        if key is not None and idempotency_key is not None:
+            reading = self._reads.submit(self._read, key)
         fingerprint_of = request.model_dump(exclude={"stream"})
         claim, replay = self._idempotency.claim(
             caller, idempotency_key, "chat", fingerprint_of, now
@@ -133,27 +152,25 @@ class ChatService:
         if replay is not None:
             return replay
         try:
-            if request.session_id is None:
+            snapshot = None
+            if key is None:
                 session = new_session(caller, now, _title(request.message), {})
                 created, history = True, []
             else:
-                session = self._store.get_session(session_key(caller, request.session_id))
+                snapshot = reading.result() if reading is not None else self._read(key)
+                session = snapshot.session
                 if session.status != "active":
                     raise Conflict("the session is archived", code="session_archived")
-                created, history = False, self._history(session, caller)
+                created, history = False, snapshot.recent
             turns = self._context(history, request.message)
         except BaseException:
             self._idempotency.release(claim)
             raise
-        return _Turn(caller, request, session, created, turns, now, claim, history)
+        return _Turn(caller, request, session, created, turns, now, claim, history, snapshot)
 
-    def _history(self, session: Session, caller: Caller) -> list[Message]:
+    def _read(self, key: SessionKey) -> SessionSnapshot:
         # The new message takes one slot of the window; fetch at most the rest, newest first.
-        room = self._limits.context_max_messages - 1
-        if room <= 0 or session.message_count == 0:
-            return []
-        key = SessionKey(caller.tenant_id, caller.user_id, session.session_id)
-        return self._store.recent_messages(key, room)
+        return self._store.read_for_append(key, self._limits.context_max_messages - 1)
 
     def _context(self, newest_first: Sequence[Message], message: str) -> list[ChatTurn]:
         """The most recent messages that fit the token budget, oldest first, then the new one."""
@@ -249,6 +266,8 @@ class ChatService:
             new_session=turn.session if turn.created else None,
             outbox=outbox,
             idempotency=IdempotencyResult(turn.claim, render) if turn.claim else None,
+            snapshot=turn.snapshot,
+            deadline=time.monotonic() + WRITE_BUDGET_S,
         )
         self._events.publish(outbox=outbox, messages=stored)
         return Result(status, _body(session, stored, usage, turn.created))

@@ -117,9 +117,8 @@ class EventDispatcher:
     def _record(
         self, outbox: Sequence[OutboxItem], messages: Sequence[Message], sent: set[str]
     ) -> None:
+        """One write for both: the outbox items go, the messages are flagged published."""
         done_items = [item.event_id for item in outbox if item.event_id in sent]
-        if done_items:
-            self._store.delete_outbox(done_items)
         done_messages = [m for m in messages if m.message_id in sent]
-        if done_messages:
-            self._store.mark_published(done_messages)
+        if done_items or done_messages:
+            self._store.mark_delivered(done_items, done_messages)

@@ -8,6 +8,7 @@ published.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,8 @@ from shared.services.events import EventDispatcher, session_changed, user_erased
 from shared.services.idempotency import Idempotency, Result
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# How long an append may wait out contention on its session before it answers 503.
+APPEND_BUDGET_S = 10.0
 Clock = Callable[[], datetime]
 
 
@@ -196,6 +199,7 @@ class SessionService:
                 new,
                 now=now,
                 idempotency=IdempotencyResult(claim, render) if claim else None,
+                deadline=time.monotonic() + APPEND_BUDGET_S,
             )
         except BaseException:
             self._idempotency.release(claim)

@@ -1,9 +1,12 @@
 """`SessionStore` on Firestore (native mode); the layout is in this package's docstring.
 
-Sequence numbers are given inside a transaction that reads the session document, so
-concurrent appends serialize on it: gap-free seqs and an exact message_count. Pages use
-Firestore cursors (`start_after` the last item's order values), never offsets, so a page costs
-the same at message 10 and at message 10,000.
+Appends are optimistic (see `_optimistic`): they read the session document and its recent
+window in one batched get, then commit the messages (`exists=False`), the window, and the
+session's new `message_count` under a precondition on the session document's `update_time`.
+Concurrent appends to one session therefore never both commit from the same count: gap-free
+seqs and an exact message_count, with no lock held while anyone waits. Pages use Firestore
+cursors (`start_after` the last item's order values), never offsets, so a page costs the same
+at message 10 and at message 10,000.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +25,16 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters import page_tokens
 from shared.adapters.firestore import _convert as convert
+from shared.adapters.firestore import _window as window
 from shared.adapters.firestore._errors import translated, with_contention_retry
+from shared.adapters.firestore._optimistic import (
+    AMBIGUOUS,
+    Deadline,
+    KeyedLocks,
+    until_deadline,
+)
 from shared.adapters.firestore._retention import TTL_GRACE, Retention, alive, utc_now
+from shared.adapters.firestore._window import WindowLimits
 from shared.domain import ids
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
@@ -32,11 +44,14 @@ from shared.ports.session_store import (
     OutboxItem,
     SessionChange,
     SessionKey,
+    SessionSnapshot,
     SessionStore,
     StoredResponse,
 )
 
 _DELETE_BATCH = 400  # below the 500 writes a batch commit allows
+_READ_BUDGET_S = 5.0  # a turn's read before the model, its retries included
+_CLAIM_BUDGET_S = 5.0
 _ASC, _DESC = firestore.Query.ASCENDING, firestore.Query.DESCENDING
 
 
@@ -55,9 +70,12 @@ class FirestoreSessionStore(SessionStore):
         *,
         retention_days: int | None = None,
         clock: Callable[[], datetime] = utc_now,
+        window_messages: int = WindowLimits.messages,
     ) -> None:
         self._db = client
         self._retention = Retention(retention_days, clock)
+        self._window = WindowLimits(messages=window_messages)
+        self._writers = KeyedLocks()
 
     # --- references -----------------------------------------------------------------------------
 
@@ -69,6 +87,13 @@ class FirestoreSessionStore(SessionStore):
 
     def _messages(self, tenant_id: str, session_id: str) -> Any:
         return self._session_ref(tenant_id, session_id).collection("messages")
+
+    def _window_ref(self, tenant_id: str, session_id: str) -> Any:
+        return (
+            self._session_ref(tenant_id, session_id)
+            .collection(window.WINDOW_COLLECTION)
+            .document(window.WINDOW_DOCUMENT)
+        )
 
     def _message_ref(self, message: Message) -> Any:
         return self._messages(message.tenant_id, message.session_id).document(message.message_id)
@@ -201,6 +226,7 @@ class FirestoreSessionStore(SessionStore):
         def body(transaction: Any) -> Session:
             current = self._owned(ref.get(transaction=transaction), key)
             transaction.delete(ref)
+            transaction.delete(self._window_ref(key.tenant_id, key.session_id))
             item = outbox_for(current)
             transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
             return current
@@ -233,6 +259,7 @@ class FirestoreSessionStore(SessionStore):
                 if session.updated_at > idle_since:
                     return None  # changed since the query: still in use
                 transaction.delete(ref)
+                transaction.delete(self._window_ref(session.tenant_id, session.session_id))
                 item = outbox_for(session)
                 transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
                 return session
@@ -245,6 +272,8 @@ class FirestoreSessionStore(SessionStore):
         collection = self._messages(tenant_id, session_id)
         deleted = 0
         with translated():
+            # Normally gone with its session already; this also covers a session TTL deleted.
+            self._window_ref(tenant_id, session_id).delete()
             while True:
                 refs = [s.reference for s in collection.limit(_DELETE_BATCH).stream()]
                 if not refs:
@@ -257,6 +286,39 @@ class FirestoreSessionStore(SessionStore):
 
     # --- messages -------------------------------------------------------------------------------
 
+    def read_for_append(self, key: SessionKey, recent: int) -> SessionSnapshot:
+        deadline = Deadline(None, _READ_BUDGET_S)
+        with translated():
+            return until_deadline(lambda _: self._read_for_append(key, recent, deadline), deadline)
+
+    def _read_for_append(self, key: SessionKey, recent: int, deadline: Deadline) -> SessionSnapshot:
+        """One batched get of the session and its window; a query only when the window
+        cannot answer (see `_window`)."""
+        ref = self._session_ref(key.tenant_id, key.session_id)
+        window_ref = self._window_ref(key.tenant_id, key.session_id)
+        found = {
+            s.reference.path: s
+            for s in self._db.get_all([ref, window_ref], retry=None, timeout=deadline.rpc_timeout())
+        }
+        snapshot = found.get(ref.path)
+        if snapshot is None:
+            raise _not_found()
+        session = self._owned(snapshot, key)
+        messages: list[Message] | None = []
+        if recent > 0 and session.message_count:
+            held = found.get(window_ref.path)
+            messages = window.window_messages(
+                held.to_dict() if held is not None and held.exists else None,
+                tenant_id=key.tenant_id,
+                user_id=key.user_id,
+                message_count=session.message_count,
+                limit=recent,
+                cutoff=self._retention.cutoff(),
+            )
+            if messages is None:
+                messages = self._recent(key, recent, deadline)
+        return SessionSnapshot(session, messages, snapshot.update_time)
+
     def append_messages(
         self,
         key: SessionKey,
@@ -266,49 +328,98 @@ class FirestoreSessionStore(SessionStore):
         new_session: Session | None = None,
         outbox: Sequence[OutboxItem] = (),
         idempotency: IdempotencyResult | None = None,
+        snapshot: SessionSnapshot | None = None,
+        deadline: float | None = None,
     ) -> tuple[Session, list[Message]]:
-        ref = self._session_ref(key.tenant_id, key.session_id)
-        idempotency_ref = self._idempotency_ref(idempotency.claim) if idempotency else None
+        limit = Deadline(deadline)
+        write_id = uuid.uuid4().hex  # tells our own commit from another's after a lost reply
+        done: list[tuple[Session, list[Message]]] = []  # the last attempt's result
+        unsure = [False]  # whether that attempt failed without saying if it committed
 
-        def body(transaction: Any) -> tuple[Session, list[Message]]:
+        def attempt(n: int) -> tuple[Session, list[Message]]:
+            if unsure[0] and self._committed(done[-1][1], write_id, limit):
+                return done[-1]  # the reply was lost, not the commit
+            unsure[0] = False
             if new_session is not None:
-                session = new_session
+                base, recent, version = new_session, [], None
             else:
-                session = self._owned(ref.get(transaction=transaction), key)
-                if session.status != "active":
+                read = snapshot if n == 0 and snapshot is not None else None
+                read = read or self._read_for_append(key, self._window.messages, limit)
+                base, recent, version = read.session, read.recent, read.version
+                if base.status != "active":
                     raise Conflict("the session is archived", code="session_archived")
-            first = session.message_count
-            stored = [_message(key, first + i, m) for i, m in enumerate(messages)]
-            session = session.model_copy(
-                update={"message_count": first + len(stored), "updated_at": now}
+            batch, result = self._append_batch(
+                key, base, recent, version, messages, now, outbox, idempotency, write_id
             )
-            # The session's expiry moves with every append (an active session never expires);
-            # its messages are never younger than `now`, so none outlives it.
-            if new_session is not None:
-                transaction.create(ref, self._session_doc(session))
-            else:
-                fields = {"message_count": session.message_count, "updated_at": now}
-                transaction.update(ref, self._session_stamp(fields, now))
-            collection = self._messages(key.tenant_id, key.session_id)
-            for message in stored:
-                transaction.create(
-                    collection.document(message.message_id), self._message_doc(message)
-                )
-            for item in outbox:
-                transaction.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
-            if idempotency is not None:
-                response = idempotency.render(session, stored)
-                transaction.update(
-                    idempotency_ref,
-                    {
-                        "state": "done",
-                        "response_status": response.status,
-                        "response_json": convert.dumps(response.body),
-                    },
-                )
-            return session, stored
+            done.append(result)
+            try:
+                batch.commit(retry=None, timeout=limit.rpc_timeout())
+            except AMBIGUOUS:
+                unsure[0] = True
+                raise
+            return result
 
-        return self._transact(body)
+        with self._writers.hold(f"{key.tenant_id}/{key.session_id}", limit), translated():
+            return until_deadline(attempt, limit)
+
+    def _append_batch(
+        self,
+        key: SessionKey,
+        base: Session,
+        recent: list[Message],
+        version: Any,
+        messages: Sequence[NewMessage],
+        now: datetime,
+        outbox: Sequence[OutboxItem],
+        idempotency: IdempotencyResult | None,
+        write_id: str,
+    ) -> tuple[Any, tuple[Session, list[Message]]]:
+        """One commit: the session (created, or updated if unchanged since `version`), the
+        messages (created, so a seq is never written twice), the window, outbox, result."""
+        first = base.message_count
+        stored = [_message(key, first + i, m) for i, m in enumerate(messages)]
+        session = base.model_copy(update={"message_count": first + len(stored), "updated_at": now})
+        ref = self._session_ref(key.tenant_id, key.session_id)
+        batch = self._db.batch()
+        # The session's expiry moves with every append (an active session never expires);
+        # its messages are never younger than `now`, so none outlives it.
+        if version is None:
+            batch.create(ref, self._session_doc(session))
+        else:
+            fields = {"message_count": session.message_count, "updated_at": now}
+            batch.update(
+                ref,
+                self._session_stamp(fields, now),
+                option=self._db.write_option(last_update_time=version),
+            )
+        collection = self._messages(key.tenant_id, key.session_id)
+        for message in stored:
+            doc = {**self._message_doc(message), "write_id": write_id}
+            batch.create(collection.document(message.message_id), doc)
+        cutoff = self._retention.cutoff()
+        newest = [*reversed(stored), *(m for m in recent if alive(m.created_at, cutoff))]
+        doc = window.window_doc(
+            newest, self._window, user_id=key.user_id, through_seq=session.message_count
+        )
+        batch.set(self._window_ref(key.tenant_id, key.session_id), self._session_stamp(doc, now))
+        for item in outbox:
+            batch.set(self._outbox_ref(item.event_id), convert.outbox_to_doc(item))
+        if idempotency is not None:
+            claim, response = idempotency.claim, idempotency.render(session, stored)
+            batch.set(
+                self._idempotency_ref(claim),
+                {
+                    **_claim_doc(claim, "done"),
+                    "response_status": response.status,
+                    "response_json": convert.dumps(response.body),
+                },
+            )
+        return batch, (session, stored)
+
+    def _committed(self, attempted: list[Message], write_id: str, deadline: Deadline) -> bool:
+        refs = [self._message_ref(m) for m in attempted]
+        found = self._db.get_all(refs[:1], retry=None, timeout=deadline.rpc_timeout())
+        return any(s.exists and s.get("write_id") == write_id for s in found)
 
     def list_messages(
         self, key: SessionKey, *, order: Order, page_size: int, page_token: str | None
@@ -330,9 +441,13 @@ class FirestoreSessionStore(SessionStore):
         return Page(items, token)
 
     def recent_messages(self, key: SessionKey, limit: int) -> list[Message]:
-        query = self._live_messages(key).order_by("seq", direction=_DESC).limit(limit)
         with translated():
-            return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+            return self._recent(key, limit, Deadline(None))
+
+    def _recent(self, key: SessionKey, limit: int, deadline: Deadline) -> list[Message]:
+        query = self._live_messages(key).order_by("seq", direction=_DESC).limit(limit)
+        stream = query.stream(retry=None, timeout=deadline.rpc_timeout())
+        return [convert.message_from_doc(s.to_dict()) for s in stream]
 
     def _live_messages(self, key: SessionKey) -> Any:
         """The session's messages, less those past retention (a range on `created_at`)."""
@@ -401,18 +516,32 @@ class FirestoreSessionStore(SessionStore):
             return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
 
     def delete_messages(self, messages: Sequence[Message]) -> None:
+        # Their sessions' windows may hold copies: they go too (the next append rebuilds one
+        # from the messages that remain, leaving out expired ones).
+        sessions = {(m.tenant_id, m.session_id) for m in messages}
+        refs = [self._window_ref(t, s) for t, s in sorted(sessions)]
         with translated():
-            self._delete_all([self._message_ref(m) for m in messages])
+            self._delete_all(refs + [self._message_ref(m) for m in messages])
 
     # --- idempotency ----------------------------------------------------------------------------
 
     def claim_idempotency(self, claim: IdempotencyClaim) -> StoredResponse | None:
+        """Optimistic: a new key is one create (no read); a key seen before is read, and taken
+        over (when its record expired or its lease ran out) only if unchanged since."""
         ref = self._idempotency_ref(claim)
+        deadline = Deadline(None, _CLAIM_BUDGET_S)
 
-        def body(transaction: Any) -> StoredResponse | None:
-            snapshot = ref.get(transaction=transaction)
-            record = snapshot.to_dict() if snapshot.exists else None
-            if record is not None and record["expires_at"] > claim.now:
+        def attempt(_: int) -> StoredResponse | None:
+            try:
+                ref.create(_claim_doc(claim, "pending"), retry=None, timeout=deadline.rpc_timeout())
+                return None
+            except gexc.AlreadyExists:
+                pass
+            snapshot = ref.get(retry=None, timeout=deadline.rpc_timeout())
+            if not snapshot.exists:
+                raise gexc.Aborted("the record went away; claim again")
+            record = snapshot.to_dict()
+            if record["expires_at"] > claim.now:
                 if record["fingerprint"] != claim.fingerprint:
                     raise Conflict(
                         "Idempotency-Key was used for a different request",
@@ -427,30 +556,29 @@ class FirestoreSessionStore(SessionStore):
                         "a request with this Idempotency-Key is in progress",
                         code="idempotency_key_in_progress",
                     )
-            transaction.set(
-                ref,
-                {
-                    "user_id": claim.user_id,
-                    "fingerprint": claim.fingerprint,
-                    "state": "pending",
-                    "claimed_at": claim.now,
-                    # TTL field (infra/firestore.indexes.json): Firestore deletes expired ones.
-                    "expires_at": claim.now + timedelta(seconds=claim.ttl_s),
-                },
+            ref.update(
+                {**_claim_doc(claim, "pending"), "response_status": None, "response_json": None},
+                option=self._db.write_option(last_update_time=snapshot.update_time),
+                retry=None,
+                timeout=deadline.rpc_timeout(),
             )
             return None
 
-        return self._transact(body)
+        with translated():
+            return until_deadline(attempt, deadline)
 
     def release_idempotency(self, claim: IdempotencyClaim) -> None:
+        """Only our own pending claim (same claim time), and only if unchanged since read."""
         ref = self._idempotency_ref(claim)
-
-        def body(transaction: Any) -> None:
-            snapshot = ref.get(transaction=transaction)
-            if snapshot.exists and snapshot.get("state") == "pending":
-                transaction.delete(ref)
-
-        self._transact(body)
+        with translated():
+            snapshot = ref.get()
+            if not snapshot.exists:
+                return
+            record = snapshot.to_dict()
+            if record.get("state") != "pending" or record.get("claimed_at") != claim.now:
+                return
+            with contextlib.suppress(gexc.FailedPrecondition, gexc.NotFound):
+                ref.delete(option=self._db.write_option(last_update_time=snapshot.update_time))
 
     def delete_user_records(self, tenant_id: str, user_id: str) -> None:
         query = (
@@ -478,24 +606,31 @@ class FirestoreSessionStore(SessionStore):
             return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
 
     def mark_published(self, messages: Sequence[Message]) -> None:
-        if not messages:
-            return
+        self.mark_delivered((), messages)
+
+    def mark_delivered(self, outbox_ids: Sequence[str], messages: Sequence[Message]) -> None:
+        """One commit per 400 writes: `update` requires the message to exist, so a message
+        deleted meanwhile (its session purged) is never recreated as a stub."""
+        writes = [("outbox", event_id) for event_id in outbox_ids]
+        writes += [("message", m) for m in messages]
         with translated():
-            for chunk in _chunks(messages, _DELETE_BATCH):
-                refs = [self._message_ref(m) for m in chunk]
-                # Only those still there: a session deleted meanwhile has nothing to flag.
-                existing = [s.reference for s in self._db.get_all(refs) if s.exists]
-                if existing:
-                    batch = self._db.batch()
-                    for ref in existing:
-                        batch.update(ref, {"published": True})
-                    try:
-                        batch.commit()
-                    except gexc.NotFound:
-                        # A purge between the read and the write: flag the survivors one by one.
-                        for ref in existing:
-                            with contextlib.suppress(gexc.NotFound):
-                                ref.update({"published": True})
+            for chunk in _chunks(writes, _DELETE_BATCH):
+                batch = self._db.batch()
+                for kind, item in chunk:
+                    if kind == "outbox":
+                        batch.delete(self._outbox_ref(item))
+                    else:
+                        batch.update(self._message_ref(item), {"published": True})
+                try:
+                    batch.commit()
+                except gexc.NotFound:
+                    # A purge got there first: write the rest one by one.
+                    for kind, item in chunk:
+                        with contextlib.suppress(gexc.NotFound):
+                            if kind == "outbox":
+                                self._outbox_ref(item).delete()
+                            else:
+                                self._message_ref(item).update({"published": True})
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> None:
         with translated():
@@ -524,6 +659,17 @@ class FirestoreSessionStore(SessionStore):
             for ref in chunk:
                 batch.delete(ref)
             batch.commit()
+
+
+def _claim_doc(claim: IdempotencyClaim, state: str) -> dict[str, Any]:
+    return {
+        "user_id": claim.user_id,
+        "fingerprint": claim.fingerprint,
+        "state": state,
+        "claimed_at": claim.now,
+        # TTL field (infra/firestore.indexes.json): Firestore deletes expired ones.
+        "expires_at": claim.now + timedelta(seconds=claim.ttl_s),
+    }
 
 
 def _message(key: SessionKey, seq: int, new: NewMessage) -> Message:

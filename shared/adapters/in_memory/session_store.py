@@ -18,6 +18,7 @@ from shared.ports.session_store import (
     OutboxItem,
     SessionChange,
     SessionKey,
+    SessionSnapshot,
     SessionStore,
     StoredResponse,
 )
@@ -150,7 +151,10 @@ class InMemorySessionStore(SessionStore):
         new_session: Session | None = None,
         outbox: Sequence[OutboxItem] = (),
         idempotency: IdempotencyResult | None = None,
+        snapshot: SessionSnapshot | None = None,
+        deadline: float | None = None,
     ) -> tuple[Session, list[Message]]:
+        # One lock plays the commit: a snapshot is never stale here, and nothing waits long.
         with self._lock:
             if new_session is not None:
                 self.create_session(new_session)
