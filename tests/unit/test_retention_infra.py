@@ -37,6 +37,7 @@ def test_retention_reaches_the_functions_that_keep_or_read_conversations(
     assert {(f["collection"], f["field"]) for f in out["ttl_fields"]} == {
         ("sessions", "expires_at"),
         ("messages", "expires_at"),
+        ("recent", "expires_at"),
     }
 
 

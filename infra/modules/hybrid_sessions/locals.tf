@@ -118,6 +118,7 @@ locals {
   ttl_fields = var.session_retention_days == null ? [] : [
     { collection = "sessions", field = "expires_at" },
     { collection = "messages", field = "expires_at" },
+    { collection = "recent", field = "expires_at" }, # each session's recent window (a cache)
   ]
 
   # The functions that write expires_at (chat, sessions), must not read expired data (search) or
