@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov run test test-fast lint fmt bench bench-quick lock requirements package clean clients
+.PHONY: setup checkov run test test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -73,8 +73,15 @@ requirements: $(UV)
 	done
 
 # The clients' wire types from infra/api/openapi.yaml (tests fail when the committed ones are stale).
+TS_CLIENT := clients/typescript
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 clients: setup
 	$(PY) clients/python/tools/generate_models.py
+	cd $(TS_CLIENT) && $(NPM_CI) && npm run --silent generate
+
+# The TypeScript client built into clients/typescript/dist (what apps and the console import).
+ts-client:
+	cd $(TS_CLIENT) && $(NPM_CI) && npm run --silent build
 
 # One reproducible source archive per function for Terraform (build/functions/<name>.zip).
 package: setup

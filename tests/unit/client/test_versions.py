@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
@@ -33,6 +34,17 @@ def test_the_python_client_is_generated_from_this_api_version_and_shares_its_maj
     assert _api_version() == API_VERSION
     assert _major(__version__) == _major(API_VERSION)
     assert is_compatible(_api_version())
+
+
+def test_the_typescript_client_is_generated_from_this_api_version_and_shares_its_major() -> None:
+    package = json.loads((CLIENTS / "typescript/package.json").read_text(encoding="utf-8"))
+    version = (CLIENTS / "typescript/src/version.ts").read_text(encoding="utf-8")
+    declared = re.search(r'CLIENT_VERSION = "([^"]+)"', version)
+    api = re.search(r'API_VERSION = "([^"]+)"', version)
+    assert declared and api, "src/version.ts declares CLIENT_VERSION and API_VERSION"
+    assert declared.group(1) == package["version"]
+    assert api.group(1) == _api_version()
+    assert _major(package["version"]) == _major(_api_version())
 
 
 @pytest.mark.parametrize(
