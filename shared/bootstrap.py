@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shared.ports.embedder import Embedder
     from shared.ports.event_bus import EventPublisher
     from shared.ports.history_source import HistorySource
+    from shared.ports.id_tokens import IdTokenVerifier
     from shared.ports.llm import LLMProvider
     from shared.ports.session_store import SessionStore
     from shared.ports.vector_index import VectorIndex
@@ -83,13 +84,15 @@ class Services:
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         try:
-            return self._built[name]
+            hit: T = self._built[name]
+            return hit
         except KeyError:
             pass
         with self._lock:
             if name not in self._built:
                 self._built[name] = build()
-            return self._built[name]
+            built: T = self._built[name]
+            return built
 
     # --- adapters -------------------------------------------------------------------------------
 
@@ -141,6 +144,15 @@ class Services:
             return build_llm(self.settings)
 
         return self._once("llm", build)
+
+    @property
+    def id_tokens(self) -> IdTokenVerifier:
+        def build() -> IdTokenVerifier:
+            from shared.adapters.firebase.id_tokens import FirebaseIdTokenVerifier
+
+            return FirebaseIdTokenVerifier.from_settings(self.settings)
+
+        return self._once("id_tokens", build)
 
     # --- ingest adapters: BigQuery and Vertex AI (their SDKs load only here) ---------------------
 
@@ -276,7 +288,7 @@ class Services:
         def build() -> Authenticator:
             from shared.auth import Authenticator
 
-            return Authenticator(self.settings, lambda: self.api_keys)
+            return Authenticator(self.settings, lambda: self.api_keys, lambda: self.id_tokens)
 
         return self._once("auth", build)
 
@@ -290,7 +302,7 @@ class Services:
                 self.store,
                 lambda: self.events,
                 Limits.from_settings(self.settings),
-                self.settings,
+                idempotency_ttl_s=self.settings.idempotency_ttl_s,
                 clock=self.clock,
             )
 
@@ -307,7 +319,9 @@ class Services:
                 lambda: self.events,
                 lambda: self.llm,
                 Limits.from_settings(self.settings),
-                self.settings,
+                system_prompt=self.settings.system_prompt,
+                llm_timeout_s=self.settings.llm_timeout_s,
+                idempotency_ttl_s=self.settings.idempotency_ttl_s,
                 clock=self.clock,
             )
 
@@ -327,9 +341,16 @@ class Services:
     @property
     def reconciler(self) -> Reconciler:
         def build() -> Reconciler:
-            from shared.services.reconciler import Reconciler
+            from shared.services.reconciler import ReconcileLimits, Reconciler
 
-            return Reconciler(self.store, lambda: self.events, self.settings, clock=self.clock)
+            s = self.settings
+            limits = ReconcileLimits(
+                s.reconcile_min_age_s,
+                s.reconcile_batch_size,
+                s.reconcile_max_items,
+                s.session_retention_days,
+            )
+            return Reconciler(self.store, lambda: self.events, limits, clock=self.clock)
 
         return self._once("reconciler", build)
 

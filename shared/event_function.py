@@ -31,7 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 from shared.domain.errors import HybridSessionsError, InvalidInput, Unavailable
 from shared.domain.events import SCHEMA_VERSION, Event
 
-log = logging.getLogger("hybrid_sessions.events")
+log = logging.getLogger(__name__)
 
 _EVENT = TypeAdapter(Event)
 

@@ -3,6 +3,10 @@
 One line per record: `severity`, `message`, `logging.googleapis.com/trace` (so a request's lines
 group under its trace in the console), `httpRequest` for the request summary line, and whatever
 `extra={"fields": {...}}` adds. Locally the same lines stay readable with `jq`.
+
+The convention: every module logs through `logging.getLogger(__name__)` (the standard library,
+so services and adapters import nothing of ours to log); `configure` here, called once by each
+function's entry point, decides where and how records are written.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 TRACE_KEY = "logging.googleapis.com/trace"
 SPAN_KEY = "logging.googleapis.com/spanId"
@@ -53,15 +57,15 @@ _SEVERITY = {
 }
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stdout` is now (test capture or a replaced stream included)."""
 
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
+    @property
+    def stream(self) -> TextIO:
         return sys.stdout
 
     @stream.setter
-    def stream(self, _: Any) -> None:
+    def stream(self, _: TextIO) -> None:
         pass
 
 
@@ -76,10 +80,6 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     _configured = True
-
-
-def get_logger(name: str) -> logging.Logger:
-    return logging.getLogger(name)
 
 
 def trace_fields(header: str | None, project: str) -> dict[str, Any]:

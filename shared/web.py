@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
@@ -34,9 +35,12 @@ from shared.domain.errors import (
 )
 from shared.domain.serialize import to_json
 
+if TYPE_CHECKING:
+    from shared.auth import Headers
+
 M = TypeVar("M", bound=BaseModel)
 
-log = hslog.get_logger("shared.web")
+log = logging.getLogger(__name__)
 
 
 class MethodNotAllowed(InvalidInput):
@@ -82,7 +86,7 @@ class Request:
     max_body_bytes: int
 
     @property
-    def headers(self) -> Mapping[str, str]:
+    def headers(self) -> Headers:
         return self.raw.headers
 
     def header(self, name: str) -> str | None:

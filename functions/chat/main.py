@@ -4,6 +4,7 @@ Only functions_framework and shared.web load at import; the routes, services and
 clients load on the first request (cold start).
 """
 
+import flask
 import functions_framework
 
 from shared.web import LazyApp
@@ -12,5 +13,5 @@ _app = LazyApp("shared.api.chat")
 
 
 @functions_framework.http
-def chat(request):
+def chat(request: flask.Request) -> flask.Response:
     return _app(request)

@@ -2,6 +2,7 @@
 Pub/Sub outage left behind, see shared/services/reconciler.py.
 """
 
+import flask
 import functions_framework
 
 from shared.web import LazyApp
@@ -10,5 +11,5 @@ _app = LazyApp("shared.api.reconciler")
 
 
 @functions_framework.http
-def reconciler(request):
+def reconciler(request: flask.Request) -> flask.Response:
     return _app(request)

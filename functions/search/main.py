@@ -6,6 +6,7 @@ clients (Firestore, google-genai, aiplatform_v1, BigQuery) load on the first req
 them (cold start).
 """
 
+import flask
 import functions_framework
 
 from shared.web import LazyApp
@@ -14,5 +15,5 @@ _app = LazyApp("shared.api.search")
 
 
 @functions_framework.http
-def search(request):
+def search(request: flask.Request) -> flask.Response:
     return _app(request)

@@ -5,6 +5,7 @@ Only functions_framework and shared.web load at import; the routes, services and
 clients load on the first request (cold start).
 """
 
+import flask
 import functions_framework
 
 from shared.web import LazyApp
@@ -13,5 +14,5 @@ _app = LazyApp("shared.api.sessions")
 
 
 @functions_framework.http
-def sessions(request):
+def sessions(request: flask.Request) -> flask.Response:
     return _app(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel
 
@@ -16,7 +16,13 @@ def rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def to_json(value: Any) -> Any:
+@overload
+def to_json(value: BaseModel | Mapping[str, Any]) -> dict[str, Any]: ...
+@overload
+def to_json(value: object) -> Any: ...
+
+
+def to_json(value: object) -> Any:
     if isinstance(value, BaseModel):
         return to_json(value.model_dump())
     if isinstance(value, datetime):

@@ -17,6 +17,7 @@ client that disconnects earlier leaves nothing stored.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,11 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.config import Settings
 from shared.domain.errors import Conflict, HybridSessionsError, Unavailable, UpstreamError
 from shared.domain.models import Caller, ChatRequest, Limits, Message, NewMessage, Session
 from shared.domain.serialize import to_json
-from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher
 from shared.ports.llm import ChatTurn, Completion, LLMProvider
 from shared.ports.session_store import (
@@ -44,7 +43,7 @@ from shared.services.events import EventDispatcher, session_changed
 from shared.services.idempotency import Idempotency, Result
 from shared.services.session_service import new_session, session_key
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 _TITLE_CHARS = 80
@@ -90,22 +89,24 @@ class ChatService:
         publisher: Callable[[], EventPublisher],
         llm: Callable[[], LLMProvider],
         limits: Limits,
-        settings: Settings,
         *,
+        system_prompt: str | None,
+        llm_timeout_s: float,
+        idempotency_ttl_s: float,
         clock: Clock,
     ) -> None:
         self._store = store
         self._events = EventDispatcher(store, publisher)
         self._llm = llm
         self._limits = limits
-        self._system = settings.system_prompt
+        self._system = system_prompt
         self._clock = clock
         self._idempotency = Idempotency(
             store,
             # A claim outlives the longest turn it guards; after that a crashed attempt's key
             # may be taken over by a retry.
-            lease_s=settings.llm_timeout_s + 30.0,
-            ttl_s=float(settings.idempotency_ttl_s),
+            lease_s=llm_timeout_s + 30.0,
+            ttl_s=idempotency_ttl_s,
         )
         # Reads that overlap the idempotency claim (one per request in flight at most).
         self._reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chat-read")
@@ -186,7 +187,7 @@ class ChatService:
             if cost > budget:
                 break
             budget -= cost
-            picked.append(ChatTurn(role=past.role, content=past.content))  # type: ignore[arg-type]
+            picked.append(ChatTurn(role=past.role, content=past.content))
         picked.reverse()
         # A window cut mid-conversation may open with a reply; models want a user turn first.
         while picked and picked[0].role == "assistant":

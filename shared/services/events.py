@@ -8,6 +8,7 @@ Event ids are deterministic, so publishing twice is harmless downstream.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
@@ -16,11 +17,10 @@ from shared.domain import ids
 from shared.domain.errors import HybridSessionsError, Unavailable
 from shared.domain.events import MessageCreated, SessionChanged, UserErased
 from shared.domain.models import Caller, Message, Session
-from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher
 from shared.ports.session_store import OutboxItem, SessionKey, SessionStore
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 Change = Literal["created", "updated", "archived", "deleted"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,9 @@ from typing import Any
 
 from shared.domain.errors import HybridSessionsError, InvalidInput
 from shared.domain.models import Caller
-from shared.logs import get_logger
 from shared.ports.session_store import IdempotencyClaim, SessionStore, StoredResponse
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 

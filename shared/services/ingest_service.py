@@ -83,7 +83,7 @@ class IngestService:
         self, records: Sequence[MessageRecord], *, analytics: bool = True, vectors: bool = True
     ) -> None:
         """Rows and vectors of a batch of messages, each sink attempted independently."""
-        steps: dict[str, Callable[[], None]] = {}
+        steps: dict[str, Callable[[], object]] = {}
         if analytics:
             rows = [
                 dataclasses.replace(r, embedding_model=self._embedder.model_id)

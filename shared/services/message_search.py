@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.adapters import page_tokens
+from shared.domain import page_tokens
 from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
 from shared.domain.models import Caller, Message
 from shared.domain.search import SearchAnswer, SearchHit, SearchQuery

@@ -19,21 +19,20 @@ needed). The TTL policies stay as the backstop.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from shared.config import Settings
 from shared.domain.errors import Unavailable
 from shared.domain.events import MessagesExpired
 from shared.domain.models import Message
-from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher
 from shared.ports.session_store import SessionStore
 from shared.services.events import EventDispatcher, session_changed
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,12 +54,20 @@ class ReconcileReport:
         }
 
 
+@dataclass(frozen=True)
+class ReconcileLimits:
+    min_age_s: float  # younger unpublished items are left to their own request
+    batch_size: int
+    max_items: int  # per run
+    retention_days: int | None  # None: nothing expires
+
+
 class Reconciler:
     def __init__(
         self,
         store: SessionStore,
         publisher: Callable[[], EventPublisher],
-        settings: Settings,
+        limits: ReconcileLimits,
         *,
         clock: Callable[[], datetime],
     ) -> None:
@@ -68,10 +75,10 @@ class Reconciler:
         self._publisher = publisher
         self._events = EventDispatcher(store, publisher)
         self._clock = clock
-        self._min_age = timedelta(seconds=settings.reconcile_min_age_s)
-        self._batch = settings.reconcile_batch_size
-        self._max_items = settings.reconcile_max_items
-        days = settings.session_retention_days
+        self._min_age = timedelta(seconds=limits.min_age_s)
+        self._batch = limits.batch_size
+        self._max_items = limits.max_items
+        days = limits.retention_days
         self._retention = None if days is None else timedelta(days=days)
 
     def run(self) -> ReconcileReport:

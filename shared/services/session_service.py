@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from shared.config import Settings
 from shared.domain import ids
 from shared.domain.errors import InvalidInput, NotFound
 from shared.domain.models import (
@@ -33,11 +32,12 @@ from shared.domain.serialize import to_json
 from shared.ports.event_bus import EventPublisher
 from shared.ports.session_store import (
     IdempotencyResult,
+    OutboxItem,
     SessionKey,
     SessionStore,
     StoredResponse,
 )
-from shared.services.events import EventDispatcher, session_changed, user_erased
+from shared.services.events import Change, EventDispatcher, session_changed, user_erased
 from shared.services.idempotency import Idempotency, Result
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -73,17 +73,15 @@ class SessionService:
         store: SessionStore,
         publisher: Callable[[], EventPublisher],
         limits: Limits,
-        settings: Settings,
         *,
+        idempotency_ttl_s: float,
         clock: Clock,
     ) -> None:
         self._store = store
         self._events = EventDispatcher(store, publisher)
         self._limits = limits
         self._clock = clock
-        self._idempotency = Idempotency(
-            store, lease_s=60.0, ttl_s=float(settings.idempotency_ttl_s)
-        )
+        self._idempotency = Idempotency(store, lease_s=60.0, ttl_s=idempotency_ttl_s)
 
     def create(self, caller: Caller, body: CreateSession) -> Session:
         self._limits.check_title(body.title)
@@ -124,8 +122,8 @@ class SessionService:
         self._limits.check_metadata(change.get("metadata"))
         key = session_key(caller, session_id)
         now = self._clock()
-        kind = "archived" if change.get("status") == "archived" else "updated"
-        items = []
+        kind: Change = "archived" if change.get("status") == "archived" else "updated"
+        items: list[OutboxItem] = []
 
         def outbox_for(updated: Session) -> Any:
             items.append(session_changed(updated, kind, now))

@@ -17,6 +17,7 @@ Exit status: 0 done; 2 bad arguments; 75 a dependency stayed unavailable (resume
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -174,7 +175,7 @@ class Backfill:
             self._flush(buffer, stats)
             if not self._options.reembed and sessions:
                 rows = [_session_record(s) for s in sessions]
-                self._retrying(lambda rows=rows: self._analytics.write_sessions(rows))
+                self._retrying(functools.partial(self._analytics.write_sessions, rows))
             cursor = page[-1].cursor
             if self._state:
                 self._state.save(cursor, stats)

@@ -160,8 +160,8 @@ def start_function(name: str, env: dict[str, str]) -> ManagedProcess:
 
 def create_topic(pubsub_host: str, project: str) -> None:
     """The messages topic and one pull subscription that sees every event."""
+    import google.cloud.pubsub_v1 as pubsub_v1
     from google.api_core import exceptions
-    from google.cloud import pubsub_v1
 
     os.environ["PUBSUB_EMULATOR_HOST"] = pubsub_host
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
@@ -175,8 +175,8 @@ def create_topic(pubsub_host: str, project: str) -> None:
 
 def pull_events(pubsub_host: str, project: str, *, expect: int, timeout: float = 30.0) -> list:
     """Every event on the test subscription until `expect` arrived and a quiet second passed."""
+    import google.cloud.pubsub_v1 as pubsub_v1
     from google.api_core import exceptions
-    from google.cloud import pubsub_v1
 
     os.environ["PUBSUB_EMULATOR_HOST"] = pubsub_host
     subscriber = pubsub_v1.SubscriberClient()

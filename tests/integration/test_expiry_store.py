@@ -10,11 +10,10 @@ from google.cloud import firestore
 
 from shared.adapters.firestore.session_store import FirestoreSessionStore
 from shared.adapters.in_memory.event_bus import InMemoryEventPublisher
-from shared.config import Settings
 from shared.domain.events import MessagesExpired
 from shared.domain.models import Message
 from shared.ports.session_store import SessionKey
-from shared.services.reconciler import Reconciler
+from shared.services.reconciler import ReconcileLimits, Reconciler
 from tests.conftest import unique_id
 from tests.integration.test_retention_store import (  # noqa: F401 - fixtures
     DAYS,
@@ -75,7 +74,7 @@ def test_a_reconciler_run_announces_expired_messages_then_deletes_them(
     reconciler = Reconciler(
         sessions,
         lambda: bus,
-        Settings(session_retention_days=DAYS, reconcile_min_age_s=0),
+        ReconcileLimits(min_age_s=0, batch_size=200, max_items=5_000, retention_days=DAYS),
         clock=now,
     )
     tenant = unique_id("t")

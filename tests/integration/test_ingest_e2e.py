@@ -59,8 +59,8 @@ def bq(stack: Stack) -> bigquery.Client:
 def topic(stack: Stack) -> Iterator[tuple[Any, str, str]]:
     """A publisher on the messages topic and a pull subscription (a tap) that sees every
     event, to deliver each one a second time, as Pub/Sub may."""
+    import google.cloud.pubsub_v1 as pubsub_v1
     from google.api_core.exceptions import NotFound
-    from google.cloud import pubsub_v1
 
     os.environ["PUBSUB_EMULATOR_HOST"] = stack.address("pubsub")
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
@@ -76,8 +76,8 @@ def topic(stack: Stack) -> Iterator[tuple[Any, str, str]]:
 def redeliver_everything(topic: tuple[Any, str, str]) -> int:
     """Publish again every event the tap saw, so each reaches the ingest function twice. The
     tap is drained and removed first: it must not see (and repeat) its own copies."""
+    import google.cloud.pubsub_v1 as pubsub_v1
     from google.api_core.exceptions import DeadlineExceeded
-    from google.cloud import pubsub_v1
 
     publisher, topic_path, tap = topic
     subscriber = pubsub_v1.SubscriberClient()

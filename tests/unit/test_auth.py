@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.adapters.firebase.id_tokens import FirebaseIdTokenVerifier
 from shared.auth import Authenticator, DevAuthOnCloud, api_keys, dev_caller
 from shared.config import Settings
 from shared.domain.errors import Unauthenticated
@@ -23,7 +24,9 @@ class Keys(ApiKeyStore):
 
 def auth(mode: str = "dev", **kw: object) -> tuple[Authenticator, Keys]:
     keys = Keys()
-    return Authenticator(Settings(auth_mode=mode, **kw), lambda: keys), keys  # type: ignore[arg-type]
+    settings = Settings(auth_mode=mode, **kw)  # type: ignore[arg-type]  # the test passes any setting by name
+    id_tokens = FirebaseIdTokenVerifier.from_settings(settings)
+    return Authenticator(settings, lambda: keys, lambda: id_tokens), keys
 
 
 def test_dev_tokens() -> None:

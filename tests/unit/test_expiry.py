@@ -5,6 +5,7 @@ query runs against the Firestore emulator in tests/integration/test_expiry_store
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +27,7 @@ from shared.ports.analytics_sink import MessageRecord
 from shared.ports.event_bus import ordering_key
 from shared.ports.session_store import SessionKey
 from shared.services.ingest_service import IngestService
-from shared.services.reconciler import Reconciler
+from shared.services.reconciler import ReconcileLimits, Reconciler
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAYS = 30
@@ -75,12 +76,14 @@ def stored(store: InMemorySessionStore, tenant_id: str, message_id: str) -> bool
 
 
 class Stack:
-    def __init__(self, **settings: object) -> None:
+    def __init__(self, **limits_: int) -> None:
         self.store = InMemorySessionStore()
         self.bus = Publisher(self.store)
         self.clock = Clock()
-        config = Settings(session_retention_days=DAYS, reconcile_min_age_s=0, **settings)  # type: ignore[arg-type]
-        self.reconciler = Reconciler(self.store, lambda: self.bus, config, clock=self.clock)
+        limits = ReconcileLimits(0, 200, 5_000, DAYS)
+        self.reconciler = Reconciler(
+            self.store, lambda: self.bus, dataclasses.replace(limits, **limits_), clock=self.clock
+        )
 
     def say(self, session_id: str, *times: datetime, user: str = "alice") -> list[str]:
         """Append one message per time to the session (created on first use), published."""
@@ -174,7 +177,7 @@ def test_a_partly_failed_publish_deletes_only_what_was_announced() -> None:
 
 
 def test_one_event_per_session_and_each_message_counts_toward_the_run_bound() -> None:
-    stack = Stack(reconcile_batch_size=3, reconcile_max_items=5)
+    stack = Stack(batch_size=3, max_items=5)
     a = stack.say("a", day(0), day(0.1), day(0.2), day(0.3))
     b = stack.say("b", day(0.15), day(0.25), user="bob")
     stack.say("a", day(20))
@@ -199,7 +202,7 @@ def test_one_event_per_session_and_each_message_counts_toward_the_run_bound() ->
 
 def test_event_ids_are_deterministic_and_distinct_per_batch() -> None:
     def ids_after_first_run() -> list[str]:
-        stack = Stack(reconcile_batch_size=2)
+        stack = Stack(batch_size=2)
         stack.say("s1", day(0), day(1), day(2), day(20))
         stack.clock.now = day(DAYS + 3)
         stack.reconciler.run()
@@ -223,7 +226,7 @@ def test_without_retention_no_message_expires() -> None:
     store = InMemorySessionStore()
     bus = InMemoryEventPublisher()
     reconciler = Reconciler(
-        store, lambda: bus, Settings(reconcile_min_age_s=0), clock=lambda: day(10_000)
+        store, lambda: bus, ReconcileLimits(0, 200, 5_000, None), clock=lambda: day(10_000)
     )
     session = Session(session_id="s1", tenant_id="t1", user_id="u", created_at=T0, updated_at=T0)
     store.append_messages(

@@ -8,8 +8,8 @@ from concurrent.futures import Future
 import pytest
 from google.api_core import exceptions as gexc
 
-from shared.adapters import page_tokens
 from shared.adapters.firestore._errors import translated, with_contention_retry
+from shared.domain import page_tokens
 from shared.domain.errors import InvalidInput, NotFound, Unavailable
 from shared.domain.events import UserErased
 from shared.logs import trace_fields
@@ -100,7 +100,7 @@ class _FakePublisherClient:
 
 
 def test_publisher_sends_json_with_attributes_and_reports_partial_failure(monkeypatch) -> None:
-    from google.cloud import pubsub_v1
+    import google.cloud.pubsub_v1 as pubsub_v1
 
     from shared.adapters.pubsub.event_publisher import PubSubEventPublisher
     from shared.config import Settings

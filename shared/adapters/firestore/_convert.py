@@ -5,13 +5,26 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
 from shared.domain.events import Event
 from shared.domain.models import Message, Session
 from shared.ports.session_store import OutboxItem, SessionKey
+
+if TYPE_CHECKING:
+    from google.cloud.firestore_v1.base_document import DocumentSnapshot
+    from google.cloud.firestore_v1.document import DocumentReference
+
+
+def fields(snapshot: DocumentSnapshot[DocumentReference]) -> dict[str, Any]:
+    """The fields of a document read as existing (a query result, an `exists`-checked read)."""
+    doc = snapshot.to_dict()
+    if doc is None:
+        raise LookupError(f"{snapshot.reference.path} was read as existing but is missing")
+    return doc
+
 
 _EVENT = TypeAdapter(Event)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 TTL_GRACE = timedelta(days=1)
 
@@ -36,7 +37,9 @@ class Retention:
         """Data that started at or before this instant has expired; None = nothing expires."""
         return None if self.days is None else self.clock() - timedelta(days=self.days)
 
-    def stamp(self, doc: dict, start: datetime, grace: timedelta = timedelta(0)) -> dict:
+    def stamp(
+        self, doc: dict[str, Any], start: datetime, grace: timedelta = timedelta(0)
+    ) -> dict[str, Any]:
         """`doc` with the TTL field set (unchanged when nothing expires)."""
         if self.days is None:
             return doc

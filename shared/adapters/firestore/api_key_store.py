@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.cloud import firestore
 
+from shared.adapters.firestore import _convert as convert
 from shared.adapters.firestore._errors import translated
 from shared.ports.api_keys import ApiKeyRecord, ApiKeyStore
 
@@ -19,7 +18,7 @@ class FirestoreApiKeyStore(ApiKeyStore):
             snapshot = self._keys.document(key_hash).get()
         if not snapshot.exists:
             return None
-        doc: dict[str, Any] = snapshot.to_dict()
+        doc = convert.fields(snapshot)
         return ApiKeyRecord(
             key_hash=key_hash,
             tenant_id=doc["tenant_id"],

@@ -17,13 +17,12 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters import page_tokens
 from shared.adapters.firestore import _convert as convert
 from shared.adapters.firestore import _window as window
 from shared.adapters.firestore._errors import translated, with_contention_retry
@@ -35,7 +34,7 @@ from shared.adapters.firestore._optimistic import (
 )
 from shared.adapters.firestore._retention import TTL_GRACE, Retention, alive, utc_now
 from shared.adapters.firestore._window import WindowLimits
-from shared.domain import ids
+from shared.domain import ids, page_tokens
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
 from shared.ports.session_store import (
@@ -53,6 +52,8 @@ _DELETE_BATCH = 400  # below the 500 writes a batch commit allows
 _READ_BUDGET_S = 5.0  # a turn's read before the model, its retries included
 _CLAIM_BUDGET_S = 5.0
 _ASC, _DESC = firestore.Query.ASCENDING, firestore.Query.DESCENDING
+
+T = TypeVar("T")
 
 
 def _not_found() -> NotFound:
@@ -129,9 +130,10 @@ class FirestoreSessionStore(SessionStore):
     def _message_doc(self, message: Message) -> dict[str, Any]:
         return self._retention.stamp(convert.message_to_doc(message), message.created_at, TTL_GRACE)
 
-    def _transact(self, body: Callable[[Any], Any]) -> Any:
-        def attempt() -> Any:
-            return firestore.transactional(body)(self._db.transaction(max_attempts=3))
+    def _transact(self, body: Callable[[Any], T]) -> T:
+        def attempt() -> T:
+            result: T = firestore.transactional(body)(self._db.transaction(max_attempts=3))
+            return result
 
         with translated():
             return with_contention_retry(attempt)
@@ -471,7 +473,7 @@ class FirestoreSessionStore(SessionStore):
         live: set[str] = set()
         messages: dict[str, dict[str, Any]] = {}
         for snapshot in snapshots:
-            doc = snapshot.to_dict()
+            doc = convert.fields(snapshot)
             if doc.get("user_id") != user_id:
                 continue
             if snapshot.reference.parent.id == "messages":
@@ -495,7 +497,7 @@ class FirestoreSessionStore(SessionStore):
             return []
         refs = [self._session_ref(tenant_id, sid) for sid in wanted]
         with translated():
-            docs = [s.to_dict() for s in self._db.get_all(refs) if s.exists]
+            docs = [convert.fields(s) for s in self._db.get_all(refs) if s.exists]
         cutoff = self._retention.cutoff()
         found = {
             d["session_id"]: convert.session_from_doc(d)
@@ -513,7 +515,7 @@ class FirestoreSessionStore(SessionStore):
             .limit(limit)
         )
         with translated():
-            return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+            return [convert.message_from_doc(convert.fields(s)) for s in query.stream()]
 
     def delete_messages(self, messages: Sequence[Message]) -> None:
         # Their sessions' windows may hold copies: they go too (the next append rebuilds one
@@ -603,7 +605,7 @@ class FirestoreSessionStore(SessionStore):
             .limit(limit)
         )
         with translated():
-            return [convert.message_from_doc(s.to_dict()) for s in query.stream()]
+            return [convert.message_from_doc(convert.fields(s)) for s in query.stream()]
 
     def mark_published(self, messages: Sequence[Message]) -> None:
         self.mark_delivered((), messages)
@@ -647,7 +649,7 @@ class FirestoreSessionStore(SessionStore):
             .limit(limit)
         )
         with translated():
-            return [convert.outbox_from_doc(s.to_dict()) for s in query.stream()]
+            return [convert.outbox_from_doc(convert.fields(s)) for s in query.stream()]
 
     def delete_outbox(self, event_ids: Sequence[str]) -> None:
         with translated():

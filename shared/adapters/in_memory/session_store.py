@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.adapters import page_tokens
-from shared.domain import ids
+from shared.domain import ids, page_tokens
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
 from shared.ports.session_store import (

@@ -7,19 +7,19 @@ Pub/Sub outage, since its messages are already stored and the reconciler will pu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions as gexc
 from google.api_core import retry as retries
-from google.cloud import pubsub_v1
 
 from shared.config import Settings
 from shared.domain.errors import Unavailable
 from shared.domain.events import Event
-from shared.logs import get_logger
 from shared.ports.event_bus import EventPublisher, ordering_key
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 def topic_path(project: str, topic: str) -> str:

@@ -18,10 +18,10 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import google.cloud.pubsub_v1 as pubsub_v1
 import pytest
 from google import pubsub_v1 as gapic
 from google.api_core import exceptions
-from google.cloud import pubsub_v1
 from google.protobuf import duration_pb2
 
 from emulators.launcher import ManagedProcess, gcloud_emulator_installed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from google.cloud import pubsub_v1
+import google.cloud.pubsub_v1 as pubsub_v1
 from google.pubsub_v1 import types
 
 

@@ -10,7 +10,7 @@ import base64
 import threading
 from datetime import datetime
 
-from google.cloud import pubsub_v1
+import google.cloud.pubsub_v1 as pubsub_v1
 
 from .conftest import PubSub, fast_retry
 from .push_endpoint import PushEndpoint

@@ -7,9 +7,9 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import google.cloud.pubsub_v1 as pubsub_v1
 import pytest
 from google.api_core import exceptions
-from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 
 from .conftest import PubSub, fast_retry

@@ -173,7 +173,7 @@ def test_switching_between_pull_and_push(ps: PubSub) -> None:
 
 
 def test_ordering_key_is_in_the_envelope_and_held_back(ps: PubSub) -> None:
-    from google.cloud import pubsub_v1
+    import google.cloud.pubsub_v1 as pubsub_v1
 
     with PushEndpoint(statuses=[500]) as endpoint:
         topic = ps.topic()

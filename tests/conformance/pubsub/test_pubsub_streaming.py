@@ -7,9 +7,9 @@ import threading
 import time
 from collections import Counter, defaultdict
 
+import google.cloud.pubsub_v1 as pubsub_v1
 import pytest
 from google.api_core import exceptions
-from google.cloud import pubsub_v1
 
 from .conftest import PubSub
 from .raw_stream import RawStream

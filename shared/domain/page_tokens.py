@@ -11,9 +11,11 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.domain.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 def encode(kind: str, cursor: dict[str, Any]) -> str:
@@ -40,7 +42,7 @@ def _invalid() -> InvalidInput:
     return InvalidInput("page_token is not a token this query issued", code="invalid_page_token")
 
 
-def require(cursor: dict[str, Any], field: str, kind: type) -> Any:
+def require(cursor: dict[str, Any], field: str, kind: type[T]) -> T:
     """A typed cursor value, or invalid_page_token."""
     value = cursor.get(field)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):

@@ -1,0 +1,1 @@
+"""Firebase / Identity Platform adapter: ID tokens verified with Google's public keys."""
