@@ -32,16 +32,18 @@ checkov: $(CHECKOV)
 run: setup
 	$(PY) -m emulators $(ARGS)
 
-test: setup $(CHECKOV)
-	$(PY) -m ruff check .
+test: lint $(CHECKOV)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
+# ruff, the types (mypy, configured in pyproject.toml) and the layer contracts (import-linter).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 fmt: setup
 	$(PY) -m ruff check --fix .
