@@ -1,9 +1,9 @@
 """The import contracts of pyproject.toml can fail: each break below is reported.
 
 A package tree with the same top-level names as ours (one module per layer of `shared`, plus
-`functions`, `emulators` and `benchmarks`) is written to a temporary folder and checked with
-`lint-imports` against the project's own contracts: clean, it keeps them all; with one bad
-import added, the contract that rule belongs to is broken and named in the report.
+`functions`, the client's `hybrid_sessions`, `emulators` and `benchmarks`) is written to a
+temporary folder and checked with `lint-imports` against the project's own contracts: clean,
+it keeps them all; with one bad import added, the contract of that rule is broken and named.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ BREAKS = {
     "a function imports a benchmark": Break(
         "product-code", "functions/chat/main.py", "import benchmarks"
     ),
+    "the Python client imports an emulator": Break(
+        "product-code", "hybrid_sessions/__init__.py", "from emulators import stack"
+    ),
     "a service imports Firestore": Break(
         "google-clients", "shared/services/__init__.py", "from google.cloud import firestore"
     ),
@@ -88,7 +91,7 @@ BREAKS = {
 
 def _tree(root: Path) -> None:
     """A clean tree: every layer of shared/ as a package, the adapters using Google."""
-    for package in ("shared", "emulators", "benchmarks"):
+    for package in ("shared", "hybrid_sessions", "emulators", "benchmarks"):
         (root / package).mkdir()
         (root / package / "__init__.py").write_text("")
     for layer in _layer_modules():
