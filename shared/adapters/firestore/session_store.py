@@ -306,10 +306,10 @@ class FirestoreSessionStore(SessionStore):
         if snapshot is None:
             raise _not_found()
         session = self._owned(snapshot, key)
-        messages: list[Message] | None = []
+        messages: list[Message] = []
         if recent > 0 and session.message_count:
             held = found.get(window_ref.path)
-            messages = window.window_messages(
+            from_window = window.window_messages(
                 held.to_dict() if held is not None and held.exists else None,
                 tenant_id=key.tenant_id,
                 user_id=key.user_id,
@@ -317,8 +317,9 @@ class FirestoreSessionStore(SessionStore):
                 limit=recent,
                 cutoff=self._retention.cutoff(),
             )
-            if messages is None:
-                messages = self._recent(key, recent, deadline)
+            messages = (
+                from_window if from_window is not None else self._recent(key, recent, deadline)
+            )
         return SessionSnapshot(session, messages, snapshot.update_time)
 
     def append_messages(
@@ -613,13 +614,12 @@ class FirestoreSessionStore(SessionStore):
     def mark_delivered(self, outbox_ids: Sequence[str], messages: Sequence[Message]) -> None:
         """One commit per 400 writes: `update` requires the message to exist, so a message
         deleted meanwhile (its session purged) is never recreated as a stub."""
-        writes = [("outbox", event_id) for event_id in outbox_ids]
-        writes += [("message", m) for m in messages]
+        writes: list[str | Message] = [*outbox_ids, *messages]  # outbox ids, then messages
         with translated():
             for chunk in _chunks(writes, _DELETE_BATCH):
                 batch = self._db.batch()
-                for kind, item in chunk:
-                    if kind == "outbox":
+                for item in chunk:
+                    if isinstance(item, str):
                         batch.delete(self._outbox_ref(item))
                     else:
                         batch.update(self._message_ref(item), {"published": True})
@@ -627,9 +627,9 @@ class FirestoreSessionStore(SessionStore):
                     batch.commit()
                 except gexc.NotFound:
                     # A purge got there first: write the rest one by one.
-                    for kind, item in chunk:
+                    for item in chunk:
                         with contextlib.suppress(gexc.NotFound):
-                            if kind == "outbox":
+                            if isinstance(item, str):
                                 self._outbox_ref(item).delete()
                             else:
                                 self._message_ref(item).update({"published": True})
