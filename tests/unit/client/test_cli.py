@@ -5,7 +5,7 @@ import io
 import httpx
 import pytest
 
-from hybrid_sessions import HybridSessionsClient
+from hybrid_sessions import API_VERSION, HybridSessionsClient, __version__
 from hybrid_sessions.cli import main as cli
 from hybrid_sessions.cli.render import bars, table
 from tests.unit.client.fake_transport import Handler, body, transport
@@ -103,3 +103,10 @@ def test_hs_reports_an_unreachable_server(monkeypatch, capsys) -> None:
     use(monkeypatch, refuse)
     assert cli.main(["--token", "dev:a", "status"]) == 1
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_hs_version_names_the_client_and_the_api(capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hs {__version__} (API {API_VERSION})"

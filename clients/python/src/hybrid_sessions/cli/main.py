@@ -27,6 +27,7 @@ from hybrid_sessions.cli.render import bars, table
 from hybrid_sessions.client import HybridSessionsClient
 from hybrid_sessions.config import ClientConfig
 from hybrid_sessions.errors import ApiError
+from hybrid_sessions.version import API_VERSION, __version__
 
 
 def main(
@@ -138,6 +139,9 @@ def _status(client: HybridSessionsClient, args: argparse.Namespace, out: TextIO)
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hs", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--version", action="version", version=f"hs {__version__} (API {API_VERSION})"
+    )
     parser.add_argument("--url", help="API base URL (default: HS_API_URL)")
     parser.add_argument("--token", help="bearer token (default: HS_API_TOKEN)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
