@@ -18,13 +18,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 import flask
 from pydantic import BaseModel, ValidationError
 
 from shared import logs as hslog
+from shared.domain import validation
 from shared.domain.errors import (
     Conflict,
+    ErrorCode,
     HybridSessionsError,
     InvalidInput,
     NotFound,
@@ -95,13 +98,7 @@ class Request:
     def body(self, model: type[M]) -> M:
         """The JSON body validated into `model`; an absent body counts as `{}`."""
         data = self._read()
-        if not data.strip():
-            payload: Any = {}
-        else:
-            try:
-                payload = json.loads(data, parse_constant=_reject_constant)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"body is not valid JSON: {exc}", code="invalid_json") from exc
+        payload: Any = validation.parse_json(data) if data.strip() else {}
         if not isinstance(payload, dict):
             raise InvalidInput("body must be a JSON object", code="invalid_json")
         try:
@@ -138,10 +135,6 @@ class Request:
         return int(value)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _validation_error(exc: ValidationError) -> InvalidInput:
     errors = exc.errors(include_url=False)
     first = errors[0]
@@ -170,7 +163,7 @@ class Response:
             )
         if self.body is None:
             return flask.Response(status=self.status, headers=self.headers)
-        text = json.dumps(to_json(self.body), ensure_ascii=False, separators=(",", ":"))
+        text = _dumps(self.body)
         return flask.Response(
             text, status=self.status, headers=self.headers, mimetype="application/json"
         )
@@ -178,8 +171,12 @@ class Response:
 
 def sse(event: str, data: Any) -> str:
     """One server-sent event; `data` is JSON on a single line."""
-    text = json.dumps(to_json(data), ensure_ascii=False, separators=(",", ":"))
-    return f"event: {event}\ndata: {text}\n\n"
+    return f"event: {event}\ndata: {_dumps(data)}\n\n"
+
+
+def _dumps(value: Any) -> str:
+    """Strict JSON: a non-finite number is a bug to log (500), never `Infinity` on the wire."""
+    return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def error_response(err: HybridSessionsError) -> Response:
@@ -189,7 +186,7 @@ def error_response(err: HybridSessionsError) -> Response:
         headers["Retry-After"] = str(err.retry_after_s or DEFAULT_RETRY_AFTER_S)
     if isinstance(err, MethodNotAllowed):
         headers["Allow"] = ", ".join(err.details.get("allow", ()))
-    return Response(status, error_body(err.code, err.message), headers)
+    return Response(status, error_body(err.code, err.public_message), headers)
 
 
 # --- routing ------------------------------------------------------------------------------------
@@ -222,13 +219,16 @@ class Router:
         return register
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        """`path` as sent, still percent-encoded: an encoded "/" stays inside its segment, and
+        each path parameter is decoded only after matching."""
         allowed: list[str] = []
         for route in self._routes:
             match = route.pattern.match(path)
             if match is None:
                 continue
             if route.method == method:
-                return route.handler, match.groupdict()
+                params = {k: unquote(v, errors="replace") for k, v in match.groupdict().items()}
+                return route.handler, params
             allowed.append(route.method)
         if allowed:
             raise MethodNotAllowed(f"{method} is not allowed on {path}", allow=sorted(set(allowed)))
@@ -248,11 +248,17 @@ class Router:
                     response.stream, response.status, raw, trace, started
                 )
                 return response.to_flask()
+            try:
+                rendered = response.to_flask()
+            except Exception:
+                log.exception("unrenderable answer to %s %s", raw.method, raw.path)
+                response = Response(500, error_body("internal", "internal error"))
+                rendered = response.to_flask()
             # Server time of the request, for clients and benchmarks (W3C Server-Timing).
             elapsed_ms = (time.perf_counter() - started) * 1000
-            response.headers.setdefault("Server-Timing", f"app;dur={elapsed_ms:.1f}")
+            rendered.headers.setdefault("Server-Timing", f"app;dur={elapsed_ms:.1f}")
             _log_request(raw, response.status, started)
-            return response.to_flask()
+            return rendered
 
     @staticmethod
     def _streamed(
@@ -272,15 +278,27 @@ class Router:
 
     def _handle(self, raw: flask.Request, max_body_bytes: int) -> Response:
         try:
-            handler, params = self.resolve(raw.method, raw.path)
+            handler, params = self.resolve(raw.method, _path_as_sent(raw))
             return handler(Request(raw, params, max_body_bytes), **params)
         except HybridSessionsError as err:
-            if status_of(err) >= 500:
-                log.warning("%s: %s", err.code, err.message)
+            if status_of(err) >= 500 or err.details.get("detail"):
+                log.warning("%s: %s %s", err.code, err.message, err.details.get("detail", ""))
             return error_response(err)
         except Exception:
             log.exception("unhandled error in %s %s", raw.method, raw.path)
             return Response(500, error_body("internal", "internal error"))
+
+
+def _path_as_sent(raw: flask.Request) -> str:
+    """The request target's path before percent-decoding (gunicorn's RAW_URI, werkzeug's
+    REQUEST_URI), so `a%2Fb` is one segment; the decoded path when the server gives neither."""
+    target = raw.environ.get("RAW_URI") or raw.environ.get("REQUEST_URI")
+    if not target:
+        return raw.path
+    path = target.split("?", 1)[0]
+    if "://" in path:  # absolute-form request target
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return path
 
 
 def _log_request(raw: flask.Request, status: int, started: float) -> None:
@@ -301,12 +319,52 @@ def _log_request(raw: flask.Request, status: int, started: float) -> None:
     )
 
 
+# What the functions' HTTP server answers itself, before any route runs (a request line or
+# headers it cannot take): the API's error body, never its HTML page.
+SERVER_ERRORS: dict[int, tuple[str, str]] = {
+    400: (ErrorCode.BAD_REQUEST, "the request is not valid HTTP/1.1"),
+    403: (ErrorCode.PERMISSION_DENIED, "the request was refused"),
+    414: (ErrorCode.URI_TOO_LONG, "the request line is too long"),
+    417: (ErrorCode.BAD_REQUEST, "the expectation cannot be met"),
+    431: (ErrorCode.REQUEST_HEADER_FIELDS_TOO_LARGE, "the request headers are too large"),
+    501: (ErrorCode.BAD_REQUEST, "the transfer coding is not supported"),
+}
+
+
+def server_error_bytes(status: int, reason: str) -> bytes:
+    """A whole HTTP/1.1 error response (it closes the connection) with the JSON error body."""
+    code, message = SERVER_ERRORS.get(status, (ErrorCode.INTERNAL, "internal error"))
+    body = json.dumps(error_body(code, message), separators=(",", ":"))
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return (head + body).encode("latin-1")
+
+
+def answer_server_errors_in_json() -> None:
+    """functions-framework serves with gunicorn (locally and on Cloud Run), which answers a
+    request it cannot parse (e.g. a header over 8 KiB: 431) with an HTML page of its own, and
+    has no setting for that page. Its one writer of those pages is replaced by ours."""
+    try:
+        from gunicorn import util
+    except ImportError:  # another server (the tests' client): nothing to replace
+        return
+
+    def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        util.write_nonblock(sock, server_error_bytes(status_int, reason))
+
+    util.write_error = write_error
+
+
 class LazyApp:
     """The router of `module` (its `router` attribute), imported on the first request."""
 
     def __init__(self, module: str) -> None:
         from shared.auth import assert_safe
         from shared.config import get_settings
+
+        answer_server_errors_in_json()
 
         # At import time, so a misconfigured deployment fails to start instead of serving.
         assert_safe(get_settings())

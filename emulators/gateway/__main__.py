@@ -18,6 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from emulators.gateway.proxy import Gateway
 from emulators.gateway.routes import SPEC_PATH, load
+from shared.web import server_error_bytes
 
 
 class _RequestHandler(WSGIRequestHandler):
@@ -25,6 +26,14 @@ class _RequestHandler(WSGIRequestHandler):
     end up as noise in the stack's log files."""
 
     quiet = False
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a header line over 64 KiB, over 100 headers, a bad
+        request line) in the API's JSON error body, as the functions answer them."""
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        reason = self.responses.get(code, ("Error",))[0]
+        self.wfile.write(server_error_bytes(code, reason))
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not self.quiet:

@@ -14,6 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.domain import validation
 from shared.domain.errors import InvalidInput
 from shared.domain.events import MessageData, MessageRole, SessionData
 
@@ -185,13 +186,13 @@ class Limits:
     def check_metadata(self, metadata: dict[str, Any] | None) -> None:
         if metadata is None:
             return
+        validation.check_metadata(metadata)
         size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
         if size > self.max_metadata_bytes:
             raise InvalidInput(
                 f"metadata is {size} bytes; the limit is {self.max_metadata_bytes}",
                 code="metadata_too_large",
             )
-        _check_storable(metadata, "metadata")
 
     def check_title(self, title: str | None) -> None:
         if title is not None and len(title) > self.max_title_chars:
@@ -208,20 +209,3 @@ class Limits:
                 f"page_size must be between 1 and {self.max_page_size}", code="invalid_page_size"
             )
         return requested
-
-
-def _check_storable(value: Any, path: str, in_list: bool = False) -> None:
-    """Firestore cannot store empty map keys, integers beyond 64 bits or a list directly inside
-    a list: refuse them here rather than after the LLM has answered."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not key:
-                raise InvalidInput(f"{path} has an empty key", code="invalid_metadata")
-            _check_storable(item, f"{path}.{key}")
-    elif isinstance(value, int) and not -(2**63) <= value < 2**63:
-        raise InvalidInput(f"{path} does not fit a 64-bit integer", code="invalid_metadata")
-    elif isinstance(value, list):
-        if in_list:
-            raise InvalidInput(f"{path} nests a list in a list", code="invalid_metadata")
-        for i, item in enumerate(value):
-            _check_storable(item, f"{path}[{i}]", in_list=True)

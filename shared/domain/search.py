@@ -7,11 +7,12 @@ is a 400 with a code rather than a validation message about types.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain import validation
 from shared.domain.errors import InvalidInput
 from shared.domain.events import MessageRole
 
@@ -47,9 +48,8 @@ def parse_time(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        message = f"{name} is not an RFC 3339 time: {value!r}"
-        raise InvalidInput(message, code="invalid_time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        raise InvalidInput(f"{name} is not an RFC 3339 time", code="invalid_time") from None
+    return validation.check_time(parsed, name)
 
 
 def check_range(since: datetime | None, until: datetime | None) -> None:

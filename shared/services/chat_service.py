@@ -217,7 +217,7 @@ class ChatService:
             stored = True
             yield StreamEvent("done", result.body)
         except HybridSessionsError as err:
-            yield StreamEvent("error", {"error": {"code": err.code, "message": err.message}})
+            yield StreamEvent("error", {"error": {"code": err.code, "message": err.public_message}})
         except Exception:
             log.exception("chat stream failed")
             yield StreamEvent("error", {"error": {"code": "internal", "message": "internal error"}})

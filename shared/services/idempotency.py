@@ -10,18 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.domain import validation
 from shared.domain.errors import HybridSessionsError, InvalidInput
 from shared.domain.models import Caller
 from shared.ports.session_store import IdempotencyClaim, SessionStore, StoredResponse
 
 log = logging.getLogger(__name__)
-
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,10 @@ class Result:
 def check_key(key: str | None) -> str | None:
     if key is None:
         return None
-    if not _KEY.fullmatch(key):
+    if not validation.is_idempotency_key(key):
         raise InvalidInput(
-            "Idempotency-Key must be 1-255 printable ASCII characters",
+            f"Idempotency-Key must be 1-{validation.MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII "
+            "characters",
             code="invalid_idempotency_key",
         )
     return key

@@ -38,6 +38,7 @@ from shared.ports.session_store import SessionKey, SessionStore
 from shared.ports.vector_index import VectorFilter, VectorIndex
 from shared.services.ingest_service import INDEXED_ROLES
 from shared.services.outages import VECTOR_SEARCH, Outages
+from shared.services.session_service import session_key
 from shared.services.text import snippet, terms, words
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class MessageSearch:
     def search(self, caller: Caller, query: SearchQuery) -> SearchAnswer:
         if query.session_id is not None:
             # A foreign or unknown session is 404, as everywhere else.
-            self._store.get_session(SessionKey(caller.tenant_id, caller.user_id, query.session_id))
+            self._store.get_session(session_key(caller, query.session_id))
         offset = self._offset(query)
         depth = min(offset + query.limit + 1, self._limits.max_results)
         reason = self.unavailable_reason()

@@ -7,13 +7,12 @@ published.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from shared.domain import ids
+from shared.domain import ids, validation
 from shared.domain.errors import InvalidInput, NotFound
 from shared.domain.models import (
     AppendMessages,
@@ -40,7 +39,6 @@ from shared.ports.session_store import (
 from shared.services.events import Change, EventDispatcher, session_changed, user_erased
 from shared.services.idempotency import Idempotency, Result
 
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # How long an append may wait out contention on its session before it answers 503.
 APPEND_BUDGET_S = 10.0
 Clock = Callable[[], datetime]
@@ -48,7 +46,7 @@ Clock = Callable[[], datetime]
 
 def session_key(caller: Caller, session_id: str) -> SessionKey:
     """A key for the caller's session; an id that cannot exist is simply not found."""
-    if not _SESSION_ID.fullmatch(session_id):
+    if not validation.is_session_id(session_id):
         raise NotFound("session not found", code="session_not_found")
     return SessionKey(caller.tenant_id, caller.user_id, session_id)
 

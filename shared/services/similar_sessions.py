@@ -23,10 +23,11 @@ from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
 from shared.domain.models import Caller
 from shared.domain.search import SimilarSession
 from shared.ports.embedder import Embedder
-from shared.ports.session_store import SessionKey, SessionStore
+from shared.ports.session_store import SessionStore
 from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex
 from shared.services.ingest_service import INDEXED_ROLES
 from shared.services.outages import VECTOR_SEARCH, Outages
+from shared.services.session_service import session_key
 from shared.services.text import snippet
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class SimilarSessions:
         self._not_configured_retry_s = not_configured_retry_s
 
     def find(self, caller: Caller, session_id: str, limit: int) -> list[SimilarSession]:
-        key = SessionKey(caller.tenant_id, caller.user_id, session_id)
+        key = session_key(caller, session_id)
         self._store.get_session(key)  # 404 for a foreign or unknown session
         if self._embedder is None or self._vectors is None:
             raise Unavailable(

@@ -84,7 +84,7 @@ def test_chat_streams_sse(chat) -> None:
     [
         (b"{not json", "invalid_json"),
         (b"[1, 2]", "invalid_json"),
-        (b'{"message": NaN}', "invalid_json"),
+        (b'{"message": NaN}', "invalid_number"),
         (b'{"message": 5}', "invalid_argument"),
         (b'{"message": "hi", "stream": "yes"}', "invalid_argument"),
         (b'{"message": "hi", "user_id": "bob"}', "unknown_field"),

@@ -38,7 +38,9 @@ class FirebaseIdTokenVerifier(IdTokenVerifier):
         except google.auth.exceptions.TransportError as exc:
             raise Unavailable("cannot fetch Google's token keys", code="auth_unavailable") from exc
         except (ValueError, google.auth.exceptions.GoogleAuthError) as exc:
-            raise Unauthenticated(f"invalid ID token: {exc}", code="invalid_token") from exc
+            raise Unauthenticated(
+                "the ID token does not verify", code="invalid_token", detail=str(exc)
+            ) from exc
         if claims.get("iss") != f"https://securetoken.google.com/{self._project}":
             raise Unauthenticated("ID token of another project", code="invalid_token")
         return claims

@@ -34,11 +34,14 @@ def translated() -> Iterator[None]:
             "too many concurrent writes to this session; retry", code="contention", retry_after_s=1
         ) from exc
     except gexc.AlreadyExists as exc:
-        raise Conflict(str(exc.message), code="already_exists") from exc
+        raise Conflict("it exists already", code="already_exists", detail=exc.message) from exc
     except gexc.NotFound as exc:
-        raise NotFound(str(exc.message), code="not_found") from exc
+        raise NotFound("not found", code="not_found", detail=exc.message) from exc
     except gexc.InvalidArgument as exc:
-        raise InvalidInput(f"Firestore refused the data: {exc.message}") from exc
+        # Firestore's text names the project and the document path: it stays in the logs.
+        raise InvalidInput(
+            "the data cannot be stored", code="invalid_argument", detail=exc.message
+        ) from exc
 
 
 def with_contention_retry(run: Callable[[], T], *, attempts: int = 30) -> T:
