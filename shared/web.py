@@ -293,7 +293,7 @@ def _path_as_sent(raw: flask.Request) -> str:
     """The request target's path before percent-decoding (gunicorn's RAW_URI, werkzeug's
     REQUEST_URI), so `a%2Fb` is one segment; the decoded path when the server gives neither."""
     target = raw.environ.get("RAW_URI") or raw.environ.get("REQUEST_URI")
-    if not target:
+    if not isinstance(target, str) or not target:
         return raw.path
     path = target.split("?", 1)[0]
     if "://" in path:  # absolute-form request target
@@ -347,7 +347,7 @@ def answer_server_errors_in_json() -> None:
     request it cannot parse (e.g. a header over 8 KiB: 431) with an HTML page of its own, and
     has no setting for that page. Its one writer of those pages is replaced by ours."""
     try:
-        from gunicorn import util
+        from gunicorn import util  # type: ignore[import-untyped]
     except ImportError:  # another server (the tests' client): nothing to replace
         return
 
