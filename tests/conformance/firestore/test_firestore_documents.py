@@ -86,6 +86,7 @@ def test_delete_with_update_time_precondition(coll):
     assert ref.get().exists
 
 
+@pytest.mark.ours_only("Google's emulator truncates server timestamps to milliseconds")
 def test_server_timestamp_is_the_commit_time(coll):
     ref = coll.document("t")
     result = ref.set(

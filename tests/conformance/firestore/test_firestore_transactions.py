@@ -73,6 +73,7 @@ def test_many_concurrent_increments_all_land(db, coll):
     assert ref.get().get("n") == 20
 
 
+@pytest.mark.ours_only("optimistic; Google's locks (test_firestore_locks.py checks both)")
 def test_write_after_a_transactional_read_aborts_the_transaction(db, coll, aborted_commits):
     ref = coll.document("x")
     ref.set({"n": 1})
@@ -89,6 +90,7 @@ def test_write_after_a_transactional_read_aborts_the_transaction(db, coll, abort
     assert ref.get().get("n") == 100
 
 
+@pytest.mark.ours_only("optimistic; Google's locks (test_firestore_locks.py checks both)")
 def test_query_read_in_a_transaction_detects_phantoms(db, coll, aborted_commits):
     coll.document("a").set({"open": True})
 
@@ -178,6 +180,7 @@ def test_unknown_transaction_ids_are_invalid_argument(db, coll):
         db._firestore_api.commit(request={"database": root(db), "transaction": b"nope"})
 
 
+@pytest.mark.ours_only("optimistic; Google's locks (test_firestore_locks.py checks both)")
 def test_new_transaction_on_a_read_then_commit(db, coll):
     ref = coll.document("nt")
     ref.set({"n": 1})
