@@ -209,3 +209,8 @@ _DEPENDENCY_MESSAGES: dict[str, str] = {
     ),
     ErrorCode.ANALYTICS_UNAVAILABLE: "analytics are unavailable for now (BigQuery)",
 }
+
+
+def session_not_found() -> NotFound:
+    """The one answer for a session that does not exist, has expired or is someone else's."""
+    return NotFound("session not found", code=ErrorCode.SESSION_NOT_FOUND)

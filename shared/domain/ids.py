@@ -22,6 +22,17 @@ def message_id(session_id: str, seq: int) -> str:
     return f"{session_id}-{seq:0{_SEQ_WIDTH}d}"
 
 
+def session_of(message_id: str) -> str:
+    """The session id inside a `message_id`: everything before its last dash."""
+    return message_id.rpartition("-")[0]
+
+
+def seq_of(message_id: str) -> int | None:
+    """The sequence number inside a `message_id`, or None for an id that has none."""
+    seq = message_id.rpartition("-")[2]
+    return int(seq) if seq.isdigit() else None
+
+
 def session_event_id(session_id: str, change: str, version: int | str) -> str:
     """Id of a session change event; `version` makes repeated changes distinct."""
     return f"{session_id}.{change}.{version}"

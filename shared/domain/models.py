@@ -14,8 +14,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.domain import validation
-from shared.domain.errors import InvalidInput
+from shared.domain import ids, validation
+from shared.domain.errors import Conflict, ErrorCode, InvalidInput
 from shared.domain.events import MessageData, MessageRole, SessionData
 
 SessionStatus = Literal["active", "archived"]
@@ -61,6 +61,11 @@ class Session(BaseModel):
             updated_at=self.updated_at,
         )
 
+    def check_writable(self) -> None:
+        """Messages go only to active sessions: an archived one is read-only."""
+        if self.status != "active":
+            raise Conflict("the session is archived", code=ErrorCode.SESSION_ARCHIVED)
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -99,6 +104,24 @@ class NewMessage:
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: float | None = None
+
+    def stored(self, tenant_id: str, user_id: str, session_id: str, seq: int) -> Message:
+        """The message as a store keeps it: number `seq` of the session, its id derived."""
+        return Message(
+            message_id=ids.message_id(session_id, seq),
+            session_id=session_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            seq=seq,
+            role=self.role,
+            content=self.content,
+            created_at=self.created_at,
+            metadata=self.metadata,
+            model=self.model,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            latency_ms=self.latency_ms,
+        )
 
 
 @dataclass(frozen=True)

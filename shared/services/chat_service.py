@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.domain.errors import Conflict, HybridSessionsError, Unavailable, UpstreamError
+from shared.domain.errors import HybridSessionsError, Unavailable, UpstreamError
 from shared.domain.models import Caller, ChatRequest, Limits, Message, NewMessage, Session
 from shared.domain.serialize import to_json
 from shared.ports.event_bus import EventPublisher
@@ -160,8 +160,7 @@ class ChatService:
             else:
                 snapshot = reading.result() if reading is not None else self._read(key)
                 session = snapshot.session
-                if session.status != "active":
-                    raise Conflict("the session is archived", code="session_archived")
+                session.check_writable()
                 created, history = False, snapshot.recent
             turns = self._context(history, request.message)
         except BaseException:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain import ids, validation
-from shared.domain.errors import InvalidInput, NotFound
+from shared.domain.errors import InvalidInput, NotFound, session_not_found
 from shared.domain.models import (
     AppendMessages,
     Caller,
@@ -47,7 +47,7 @@ Clock = Callable[[], datetime]
 def session_key(caller: Caller, session_id: str) -> SessionKey:
     """A key for the caller's session; an id that cannot exist is simply not found."""
     if not validation.is_session_id(session_id):
-        raise NotFound("session not found", code="session_not_found")
+        raise session_not_found()
     return SessionKey(caller.tenant_id, caller.user_id, session_id)
 
 

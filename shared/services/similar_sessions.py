@@ -19,6 +19,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 
+from shared.domain import ids
 from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
 from shared.domain.models import Caller
 from shared.domain.search import SimilarSession
@@ -99,7 +100,7 @@ class SimilarSessions:
     ) -> list[SimilarSession]:
         best: dict[str, tuple[str, float]] = {}
         for n in neighbors:
-            other = n.id.rpartition("-")[0]
+            other = ids.session_of(n.id)
             if other != session_id and other not in best:
                 best[other] = (n.id, n.distance)
         sessions = {

@@ -35,7 +35,7 @@ from shared.adapters.firestore._optimistic import (
 from shared.adapters.firestore._retention import TTL_GRACE, Retention, alive, utc_now
 from shared.adapters.firestore._window import WindowLimits
 from shared.domain import ids, page_tokens
-from shared.domain.errors import Conflict, NotFound
+from shared.domain.errors import Conflict, session_not_found
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
 from shared.ports.session_store import (
     IdempotencyClaim,
@@ -54,10 +54,6 @@ _CLAIM_BUDGET_S = 5.0
 _ASC, _DESC = firestore.Query.ASCENDING, firestore.Query.DESCENDING
 
 T = TypeVar("T")
-
-
-def _not_found() -> NotFound:
-    return NotFound("session not found", code="session_not_found")
 
 
 class FirestoreSessionStore(SessionStore):
@@ -113,12 +109,12 @@ class FirestoreSessionStore(SessionStore):
 
     def _owned(self, snapshot: Any, key: SessionKey) -> Session:
         if not snapshot.exists:
-            raise _not_found()
+            raise session_not_found()
         session = convert.session_from_doc(snapshot.to_dict())
         if session.user_id != key.user_id:
-            raise _not_found()
+            raise session_not_found()
         if not alive(session.updated_at, self._retention.cutoff()):
-            raise _not_found()  # expired: the TTL sweep has not deleted it yet
+            raise session_not_found()  # expired: the TTL sweep has not deleted it yet
         return session
 
     def _session_doc(self, session: Session) -> dict[str, Any]:
@@ -304,7 +300,7 @@ class FirestoreSessionStore(SessionStore):
         }
         snapshot = found.get(ref.path)
         if snapshot is None:
-            raise _not_found()
+            raise session_not_found()
         session = self._owned(snapshot, key)
         messages: list[Message] = []
         if recent > 0 and session.message_count:
@@ -349,8 +345,7 @@ class FirestoreSessionStore(SessionStore):
                 read = snapshot if n == 0 and snapshot is not None else None
                 read = read or self._read_for_append(key, self._window.messages, limit)
                 base, recent, version = read.session, read.recent, read.version
-                if base.status != "active":
-                    raise Conflict("the session is archived", code="session_archived")
+                base.check_writable()
             batch, result = self._append_batch(
                 key, base, recent, version, messages, now, outbox, idempotency, write_id
             )
@@ -465,9 +460,9 @@ class FirestoreSessionStore(SessionStore):
         wanted = list(dict.fromkeys(message_ids))
         if not wanted:
             return []
-        session_ids = {_session_of(mid) for mid in wanted}
+        session_ids = {ids.session_of(mid) for mid in wanted}
         refs = [self._session_ref(tenant_id, sid) for sid in session_ids]
-        refs += [self._messages(tenant_id, _session_of(mid)).document(mid) for mid in wanted]
+        refs += [self._messages(tenant_id, ids.session_of(mid)).document(mid) for mid in wanted]
         with translated():
             snapshots = [s for s in self._db.get_all(refs) if s.exists]
         cutoff = self._retention.cutoff()
@@ -487,7 +482,7 @@ class FirestoreSessionStore(SessionStore):
         return [
             convert.message_from_doc(messages[mid])
             for mid in wanted
-            if mid in messages and _session_of(mid) in live
+            if mid in messages and ids.session_of(mid) in live
         ]
 
     def get_sessions(
@@ -675,26 +670,7 @@ def _claim_doc(claim: IdempotencyClaim, state: str) -> dict[str, Any]:
 
 
 def _message(key: SessionKey, seq: int, new: NewMessage) -> Message:
-    return Message(
-        message_id=ids.message_id(key.session_id, seq),
-        session_id=key.session_id,
-        tenant_id=key.tenant_id,
-        user_id=key.user_id,
-        seq=seq,
-        role=new.role,
-        content=new.content,
-        created_at=new.created_at,
-        metadata=new.metadata,
-        model=new.model,
-        input_tokens=new.input_tokens,
-        output_tokens=new.output_tokens,
-        latency_ms=new.latency_ms,
-    )
-
-
-def _session_of(message_id: str) -> str:
-    """`ids.message_id` is `<session_id>-<seq>`: the session is everything before the last dash."""
-    return message_id.rpartition("-")[0]
+    return new.stored(key.tenant_id, key.user_id, key.session_id, seq)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

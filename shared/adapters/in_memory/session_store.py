@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain import ids, page_tokens
-from shared.domain.errors import Conflict, NotFound
+from shared.domain.errors import Conflict, session_not_found
 from shared.domain.models import Message, NewMessage, Order, Page, Session, SessionStatus
 from shared.ports.session_store import (
     IdempotencyClaim,
@@ -52,7 +52,7 @@ class InMemorySessionStore(SessionStore):
     def _owned(self, key: SessionKey) -> Session:
         session = self.sessions.get((key.tenant_id, key.session_id))
         if session is None or session.user_id != key.user_id:
-            raise NotFound("session not found", code="session_not_found")
+            raise session_not_found()
         return session
 
     def get_session(self, key: SessionKey) -> Session:
@@ -158,24 +158,9 @@ class InMemorySessionStore(SessionStore):
             if new_session is not None:
                 self.create_session(new_session)
             session = self._owned(key)
-            if session.status != "active":
-                raise Conflict("the session is archived", code="session_archived")
+            session.check_writable()
             stored = [
-                Message(
-                    message_id=ids.message_id(key.session_id, session.message_count + i),
-                    session_id=key.session_id,
-                    tenant_id=key.tenant_id,
-                    user_id=key.user_id,
-                    seq=session.message_count + i,
-                    role=m.role,
-                    content=m.content,
-                    created_at=m.created_at,
-                    metadata=m.metadata,
-                    model=m.model,
-                    input_tokens=m.input_tokens,
-                    output_tokens=m.output_tokens,
-                    latency_ms=m.latency_ms,
-                )
+                m.stored(key.tenant_id, key.user_id, key.session_id, session.message_count + i)
                 for i, m in enumerate(messages)
             ]
             session = session.model_copy(
@@ -220,10 +205,10 @@ class InMemorySessionStore(SessionStore):
         found: list[Message] = []
         with self._lock:
             for mid in dict.fromkeys(message_ids):
-                session_id, _, seq = mid.rpartition("-")
+                session_id, seq = ids.session_of(mid), ids.seq_of(mid)
                 session = self.sessions.get((tenant_id, session_id))
                 message = self.messages.get((tenant_id, session_id), {}).get(
-                    int(seq) if seq.isdigit() else -1
+                    -1 if seq is None else seq
                 )
                 if session is not None and session.user_id == user_id and message is not None:
                     found.append(message.model_copy())
