@@ -2,8 +2,9 @@
 
 In process: `ChatService.chat` on the real Firestore and Pub/Sub adapters against the
 emulators, with an instant LLM injected into `Services` (the model's time is not ours), so a
-turn is: load the session, read the recent context window, one transaction for question and
-reply, publish both events, flag them published. The two sessions are measured interleaved
+turn is: read the session with its recent window (and claim the Idempotency-Key, at the same
+time, when there is one), one commit for question and reply, publish both events, one commit
+that flags them published. The two sessions are measured interleaved
 (small, large, small, ...), so machine drift hits both alike. Each turn's RPCs are counted on
 the wire (gRPC interceptor) with the Firestore documents they bill.
 
@@ -14,6 +15,7 @@ whose LLM is the Vertex emulator's local model; its reported latency is subtract
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,12 +27,19 @@ from benchmarks.harness import TENANT, USER, Bench
 from benchmarks.plan import Plan
 from benchmarks.report import Section
 from benchmarks.stats import Summary, ratio
-from benchmarks.wire import short_method
+from benchmarks.wire import round_trips, short_method
 
 TARGET_RATIO = 1.3  # issue 3: a turn at 10,000 messages within 1.3x of one at 10
+# Issue 13, per turn, counted on the wire.
+WIRE_TARGETS = {
+    "Firestore round trips on the critical path": 3,
+    "Firestore calls": 4,
+    "Firestore documents read": 4,
+    "Pub/Sub Publish calls": 1,
+}
 
 
-def turn_in_process(bench: Bench, session_id: str, i: int) -> float:
+def turn_in_process(bench: Bench, session_id: str, i: int, key: str | None = None) -> float:
     from shared.domain.models import ChatRequest
 
     request = ChatRequest(
@@ -38,7 +47,7 @@ def turn_in_process(bench: Bench, session_id: str, i: int) -> float:
     )
     caller = bench.caller()
     start = time.perf_counter()
-    bench.services.chat.chat(caller, request, None)
+    bench.services.chat.chat(caller, request, key)
     return time.perf_counter() - start
 
 
@@ -57,11 +66,10 @@ def interleaved(
 
 # The steps of a turn, as the chat service calls its ports (store and event publisher).
 STEPS = {
-    "get_session": "read the session",
-    "recent_messages": "read the context window",
-    "append_messages": "store both messages (transaction)",
+    "read_for_append": "read the session and its window",
+    "append_messages": "store both messages (one commit)",
     "publish": "publish both events",
-    "mark_published": "flag them published",
+    "mark_delivered": "flag them published",
 }
 
 
@@ -94,24 +102,39 @@ def step_timer(services: Any) -> Iterator[Counter[str]]:
 
 
 def turn_anatomy(
-    bench: Bench, session_id: str, turns: int = 5
-) -> tuple[Counter[str], Counter[str], dict[str, float], dict[str, float]]:
+    bench: Bench, session_id: str, turns: int = 5, *, keyed: bool = False
+) -> tuple[Counter[str], Counter[str], int, dict[str, float], dict[str, float]]:
     """RPCs and billed documents of one turn (the median turn of a few; they are constant),
-    the median milliseconds each RPC method took per turn, and each step of the turn."""
-    per_turn: list[tuple[Counter[str], Counter[str]]] = []
+    its sequential Firestore round trips, the median milliseconds each RPC method took per
+    turn, and each step of the turn. `keyed`: every turn carries a fresh Idempotency-Key."""
+    per_turn: list[tuple[Counter[str], Counter[str], int]] = []
     timings: list[Counter[str]] = []
     steps: list[Counter[str]] = []
     for i in range(turns):
         before, seconds = bench.grpc.snapshot(), bench.grpc.seconds_snapshot()
+        started = time.perf_counter()
+        key = f"bench-{uuid.uuid4().hex}" if keyed else None
         with step_timer(bench.services) as spent:
-            total = turn_in_process(bench, session_id, 10_000 + i)
+            total = turn_in_process(bench, session_id, 10_000 + i, key)
         spent["rest"] = total - sum(spent.values())
         steps.append(spent)
-        per_turn.append(bench.grpc.since(before))
+        calls, docs = bench.grpc.since(before)
+        per_turn.append((calls, docs, round_trips(bench.grpc.spans_since(started))))
         timings.append(bench.grpc.seconds_snapshot() - seconds)
-    per_turn.sort(key=lambda c: sum(c[0].values()))
-    calls, docs = per_turn[len(per_turn) // 2]
-    return calls, docs, _median_ms(timings), _median_ms(steps)
+    per_turn.sort(key=lambda c: (sum(c[0].values()), c[2]))
+    calls, docs, trips = per_turn[len(per_turn) // 2]
+    return calls, docs, trips, _median_ms(timings), _median_ms(steps)
+
+
+def wire_counts(calls: Counter[str], docs: Counter[str], trips: int) -> dict[str, int]:
+    firestore = sum(v for k, v in calls.items() if "Firestore" in k)
+    publish = sum(v for k, v in calls.items() if k.endswith("Publisher/Publish"))
+    return {
+        "Firestore round trips on the critical path": trips,
+        "Firestore calls": firestore,
+        "Firestore documents read": docs["reads"],
+        "Pub/Sub Publish calls": publish,
+    }
 
 
 def _median_ms(samples: list[Counter[str]]) -> dict[str, float]:
@@ -180,8 +203,18 @@ def run(bench: Bench, plan: Plan) -> Section:
         section.data[f"{path} ratio"] = value
         section.target(f"{path}: {large_label} / {small_label} messages", value, TARGET_RATIO, "x")
 
-    calls, docs, large_ms, large_steps = turn_anatomy(bench, sessions[large_label])
-    _, _, small_ms, small_steps = turn_anatomy(bench, sessions[small_label])
+    calls, docs, _, large_ms, large_steps = turn_anatomy(bench, sessions[large_label])
+    _, _, _, small_ms, small_steps = turn_anatomy(bench, sessions[small_label])
+    wire: dict[str, dict[str, int]] = {}
+    for keyed in (False, True):
+        for label in (small_label, large_label):
+            c, d, trips, _, _ = turn_anatomy(bench, sessions[label], 3, keyed=keyed)
+            case = f"{label} messages, {'with' if keyed else 'without'} Idempotency-Key"
+            wire[case] = wire_counts(c, d, trips)
+    section.data["wire_per_turn"] = wire
+    for name, limit in WIRE_TARGETS.items():
+        worst = max(counts[name] for counts in wire.values())
+        section.target(f"{name} per turn (worst of the 4 cases)", worst, limit)
     section.data["step_ms_per_turn"] = {
         step: {small_label: small_steps.get(step, 0.0), large_label: large_steps.get(step, 0.0)}
         for step in [*STEPS, "rest"]
@@ -203,6 +236,9 @@ def run(bench: Bench, plan: Plan) -> Section:
     section.data["rpcs_per_turn"] = {short_method(k): v for k, v in sorted(calls.items())}
     section.data["documents_per_turn"] = dict(docs)
     rpcs = ", ".join(f"{short_method(k)} {v}" for k, v in sorted(calls.items()))
+    cases = "; ".join(
+        f"{case}: " + ", ".join(f"{name} {v}" for name, v in c.items()) for case, c in wire.items()
+    )
     section.data["http_first_request_ms"] = first_ms
     section.notes += [
         f"The chat function's first request after start (it builds its services and clients "
@@ -211,6 +247,9 @@ def run(bench: Bench, plan: Plan) -> Section:
         f"({sum(calls.values())} in all); Firestore documents billed per turn: "
         f"{docs['reads']} reads, {docs['writes']} writes, {docs['deletes']} deletes "
         "(a turn stores 2 messages).",
+        f"Per turn, counted on the wire (median of 3 turns per case; round trips are calls "
+        f"that do not overlap in time, so the claim and the read that run at once count "
+        f"once): {cases}.",
         f"Where a turn's time goes, ms per turn by RPC (median of 5 turns, {small_label} -> "
         f"{large_label} messages, wall time of each call as the client sees it): {where}.",
         f"The same turns by step (median ms, {small_label} -> {large_label} messages): {steps}. "

@@ -34,6 +34,7 @@ class GrpcCounter:
         self.calls: Counter[str] = Counter()
         self.documents: Counter[str] = Counter()  # reads, writes, deletes; Pub/Sub volume
         self.seconds: Counter[str] = Counter()  # wall time by method (streams: until their end)
+        self.spans: list[tuple[str, float, float]] = []  # (method, start, end) of each call
         self._originals: dict[str, Callable[..., Any]] = {}
 
     # --- recording -----------------------------------------------------------------------
@@ -43,8 +44,10 @@ class GrpcCounter:
             self.calls[method] += 1
 
     def _took(self, method: str, seconds: float) -> None:
+        end = time.perf_counter()
         with self._lock:
             self.seconds[method] += seconds
+            self.spans.append((method, end - seconds, end))
 
     def _docs(self, kind: str, n: int = 1) -> None:
         with self._lock:
@@ -105,6 +108,10 @@ class GrpcCounter:
     def snapshot(self) -> tuple[Counter[str], Counter[str]]:
         with self._lock:
             return Counter(self.calls), Counter(self.documents)
+
+    def spans_since(self, start: float) -> list[tuple[str, float, float]]:
+        with self._lock:
+            return [span for span in self.spans if span[1] >= start]
 
     def seconds_snapshot(self) -> Counter[str]:
         with self._lock:
@@ -189,6 +196,16 @@ class _Interceptor(
     def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
         self._counter._call(details.method)
         return continuation(details, requests)
+
+
+def round_trips(spans: list[tuple[str, float, float]], service: str = _FIRESTORE) -> int:
+    """Sequential round trips: calls to `service` that overlap in time count once."""
+    trips, busy_until = 0, float("-inf")
+    for _, start, end in sorted(s for s in spans if s[0].startswith(service)):
+        if start >= busy_until:
+            trips += 1
+        busy_until = max(busy_until, end)
+    return trips
 
 
 def short_method(method: str) -> str:
