@@ -37,6 +37,9 @@ SECTIONS: dict[str, Runner] = {
         plan.cold_start_repeats, only=("chat",) if plan.quick else None
     ),
     "client_import": lambda bench, plan, report: client_import.run(plan.quick),
+    "first_request": lambda bench, plan, report: cold_start.run_first_request(
+        _up(bench), plan, report
+    ),
     "turns": lambda bench, plan, report: turns.run(_up(bench), plan),
     "peer": lambda bench, plan, report: peer_compare.run(_up(bench), plan),
     "lookup": lambda bench, plan, report: lookup.run(_up(bench), plan),

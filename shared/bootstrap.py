@@ -8,6 +8,9 @@ builds what it does not call. Tests inject fakes with `Services(settings, store=
 
 from __future__ import annotations
 
+import importlib
+import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -374,3 +377,37 @@ def use(replacement: Services | None) -> None:
     global _services
     with _services_lock:
         _services = replacement
+
+
+def warm_up(module: str, *parts: str) -> None:
+    """Import `module` (a function's routes) and build the named `Services` parts in a
+    background thread of each serving process, so the first request finds its clients built.
+
+    functions-framework serves through gunicorn, which imports `main.py` in its master and
+    forks the worker that serves: the warm-up starts in the worker, after the fork (threads
+    and gRPC channels do not survive a fork). The import of `main.py` itself stays light; the
+    work happens while the instance waits for, or starts on, its first request, which then
+    waits for the part it needs (`Services` builds each once) instead of repeating it.
+    """
+
+    def start() -> None:
+        threading.Thread(
+            target=warm_now, args=(module, *parts), name="warm-up", daemon=True
+        ).start()
+
+    os.register_at_fork(after_in_child=start)
+
+
+def warm_now(module: str, *parts: str) -> None:
+    """The warm-up's work. A failure is only logged: the first request builds what is
+    missing, and reports the error if it recurs."""
+    try:
+        importlib.import_module(module)
+        built = services()
+        for part in parts:
+            # Adapters that build their SDK client on first use offer `warm()` to do it now.
+            warm_part = getattr(getattr(built, part), "warm", None)
+            if callable(warm_part):
+                warm_part()
+    except Exception:
+        logging.getLogger(__name__).warning("warm-up failed", exc_info=True)

@@ -92,6 +92,10 @@ class VertexGeminiProvider(LLMProvider):
             raise _no_text(last)
         yield self._completion("".join(pieces), last, started, turns, system, usage=usage)
 
+    def warm(self) -> None:
+        """Build the SDK client now (`shared.bootstrap.warm_up`), not on the first chat."""
+        self._get_client()
+
     # --- helpers ------------------------------------------------------------------------
 
     def _get_client(self) -> genai.Client:
