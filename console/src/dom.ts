@@ -1,5 +1,3 @@
-import { ApiError } from "./api";
-
 // A few DOM helpers: elements are built, never assembled from HTML strings, so text from the
 // API (messages, titles) can never become markup.
 
@@ -86,8 +84,7 @@ export function highlighted(passage: string, query: string): HTMLElement {
 }
 
 export function showError(err: unknown): void {
-  const detail =
-    err instanceof ApiError ? `${err.message} (${err.code}, HTTP ${err.status})` : String(err);
+  const detail = err instanceof Error ? err.message : String(err);
   show(h("h1", {}, "Something went wrong"), h("p", { class: "banner error", role: "alert" }, detail));
 }
 
@@ -97,5 +94,5 @@ export function setTitle(title: string): void {
 
 /** A message for an error shown inside a page (the page stays usable). */
 export function errorText(err: unknown): string {
-  return err instanceof ApiError ? `${err.message} (${err.code})` : String(err);
+  return err instanceof Error ? err.message : String(err);
 }

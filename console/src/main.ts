@@ -81,7 +81,13 @@ async function route(): Promise<void> {
     await signInPage(config, signedIn);
     return;
   }
-  const client = new HybridSessionsClient({ baseUrl: config.apiUrl, token: identity.token });
+  // Locally the API is the page's own origin; one retry of a transient failure is enough for a
+  // person watching (the client's default of 3 suits unattended callers).
+  const client = new HybridSessionsClient({
+    baseUrl: config.apiUrl || location.origin,
+    token: identity.token,
+    retries: 1,
+  });
   const ctx: Context = {
     client,
     identity,

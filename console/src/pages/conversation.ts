@@ -32,11 +32,11 @@ function messageItem(m: Message): HTMLLIElement {
 
 async function messagesFrom(ctx: Context, sessionId: string): Promise<Message[]> {
   const out: Message[] = [];
-  let token: string | null | undefined;
+  let token: string | undefined;
   do {
     const page = await ctx.client.listMessages(sessionId, { page_size: PAGE_SIZE, page_token: token });
     out.push(...page.messages);
-    token = page.next_page_token;
+    token = page.next_page_token ?? undefined;
   } while (token && !ctx.signal.aborted);
   return out;
 }

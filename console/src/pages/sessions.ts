@@ -121,11 +121,11 @@ async function byTitle(
 ): Promise<{ sessions: Session[]; scanned: string | null }> {
   const needle = q.toLocaleLowerCase();
   const found: Session[] = [];
-  let token: string | null | undefined;
+  let token: string | undefined;
   for (let i = 0; i < TITLE_SCAN_PAGES; i++) {
     const page = await ctx.client.listSessions({ page_size: TITLE_SCAN_PAGE_SIZE, page_token: token, status });
     found.push(...page.sessions.filter((s) => s.title?.toLocaleLowerCase().includes(needle)));
-    token = page.next_page_token;
+    token = page.next_page_token ?? undefined;
     if (!token || ctx.signal.aborted) break;
   }
   return { sessions: found, scanned: token ?? null };

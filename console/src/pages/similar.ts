@@ -7,7 +7,7 @@ import { sessionLabel } from "./sessions";
 export async function similarPage(ctx: Context, sessionId: string): Promise<void> {
   const session = await ctx.client.getSession(sessionId);
   setTitle(`Similar to ${sessionLabel(session)}`);
-  const answer = await ctx.client.similar(sessionId, { limit: 10 });
+  const answer = await ctx.client.similarSessions(sessionId, { limit: 10 });
   if (ctx.signal.aborted) return;
   const list = h("ol", { class: "results", "aria-label": "Similar conversations" });
   for (const s of answer.sessions) {
