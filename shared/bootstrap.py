@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.config import Settings, get_settings
+from shared.domain import page_tokens
 
 if TYPE_CHECKING:
     from shared.auth import Authenticator
@@ -68,6 +69,7 @@ class Services:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        page_tokens.configure(page_tokens.derived_key(settings.page_token_key, settings.project))
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {
             k: v

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     api_key_pepper: str | None = Field(
         None, description="Secret mixed into API key hashes (HMAC-SHA256), from Secret Manager."
     )
+    page_token_key: str | None = Field(
+        None,
+        description="Secret that signs page tokens (HMAC-SHA256), from Secret Manager; unset = "
+        "a key derived from the project id (local runs).",
+    )
     k_service: str | None = Field(
         None,
         validation_alias="K_SERVICE",

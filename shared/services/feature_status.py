@@ -20,7 +20,7 @@ from shared.ports.analytics_reader import AnalyticsReader
 from shared.ports.embedder import Embedder
 from shared.ports.vector_index import VectorFilter, VectorIndex
 from shared.services.message_search import NOT_CONFIGURED
-from shared.services.outages import BIGQUERY, VECTOR_SEARCH, Outages
+from shared.services.outages import BIGQUERY, EMBEDDINGS, VECTOR_SEARCH, Outages
 
 # A tenant id no caller can have (ids never hold spaces): the probe matches nothing.
 log = logging.getLogger(__name__)
@@ -51,8 +51,10 @@ class FeatureStatus:
     def features(self) -> dict[str, dict[str, Any]]:
         # Side by side: a status answer waits for the slower check, not for both.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            vectors = pool.submit(self._problem, VECTOR_SEARCH, self._check_vectors)
-            bigquery = pool.submit(self._problem, BIGQUERY, self._check_bigquery)
+            vectors = pool.submit(
+                self._problem, VECTOR_SEARCH, self._check_vectors, (EMBEDDINGS, VECTOR_SEARCH)
+            )
+            bigquery = pool.submit(self._problem, BIGQUERY, self._check_bigquery, (BIGQUERY,))
             vector_problem, bigquery_problem = vectors.result(), bigquery.result()
         return {
             "chat": {"state": "live"},
@@ -62,18 +64,21 @@ class FeatureStatus:
             "analytics": _state(bigquery_problem, when_down="off"),
         }
 
-    def _problem(self, dependency: str, check: Callable[[], str | None]) -> str | None:
-        recent = self._outages.reason(dependency)
+    def _problem(
+        self, feature: str, check: Callable[[], str | None], dependencies: tuple[str, ...]
+    ) -> str | None:
+        """A failure a real request saw on one of `dependencies`, else the (cached) probe."""
+        recent = self._outages.reason(*dependencies)
         if recent is not None:
             return recent
         now = self._clock()
         with self._lock:
-            cached = self._checked.get(dependency)
+            cached = self._checked.get(feature)
         if cached is not None and now - cached[0] < self._cache_s:
             return cached[1]
         problem = check()
         with self._lock:
-            self._checked[dependency] = (now, problem)
+            self._checked[feature] = (now, problem)
         return problem
 
     def _check_vectors(self) -> str | None:

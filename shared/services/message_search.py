@@ -37,7 +37,7 @@ from shared.ports.embedder import Embedder
 from shared.ports.session_store import SessionKey, SessionStore
 from shared.ports.vector_index import VectorFilter, VectorIndex
 from shared.services.ingest_service import INDEXED_ROLES
-from shared.services.outages import VECTOR_SEARCH, Outages
+from shared.services.outages import EMBEDDINGS, VECTOR_SEARCH, Outages
 from shared.services.session_service import session_key
 from shared.services.text import snippet, terms, words
 
@@ -91,11 +91,13 @@ class MessageSearch:
         if reason is None:
             try:
                 ranked = self._by_meaning(caller, query, depth)
+                self._outages.recovered(EMBEDDINGS)
                 self._outages.recovered(VECTOR_SEARCH)
             except _Degraded as exc:
                 reason = exc.reason
                 log.warning("search falls back to keywords: %s: %s", reason, exc.__cause__)
-                self._outages.failed(VECTOR_SEARCH, reason)
+                if exc.dependency is not None:
+                    self._outages.failed(exc.dependency, reason)
         if reason is not None:
             ranked = self._by_keywords(caller, query)[:depth]
         needles = terms(query.text)
@@ -108,7 +110,7 @@ class MessageSearch:
         """Why search would answer from the fallback now, or None."""
         if self._embedder is None or self._vectors is None:
             return NOT_CONFIGURED
-        return self._outages.reason(VECTOR_SEARCH)
+        return self._outages.reason(EMBEDDINGS, VECTOR_SEARCH)
 
     # --- by meaning ----------------------------------------------------------------------------
 
@@ -117,10 +119,15 @@ class MessageSearch:
         embedder = self._embedder()
         try:
             vector = embedder.embed_query(query.text)
+        except InvalidInput as exc:
+            # This caller's text, not the model, is the problem: theirs is the 400.
+            raise InvalidInput(
+                "the embedding model refused the query text", code="query_rejected"
+            ) from exc
         except Unavailable as exc:
-            raise _Degraded("embeddings_unavailable") from exc
+            raise _Degraded("embeddings_unavailable", EMBEDDINGS) from exc
         except UpstreamError as exc:
-            raise _Degraded("embeddings_error") from exc
+            raise _Degraded("embeddings_error", EMBEDDINGS) from exc
         where = VectorFilter(
             tenant_id=caller.tenant_id,
             user_id=caller.user_id,
@@ -134,10 +141,13 @@ class MessageSearch:
         try:
             neighbors = self._vectors().find_neighbors(vector, where=where, limit=depth)
         except Unavailable as exc:
-            raise _Degraded("vector_search_unavailable") from exc
+            raise _Degraded("vector_search_unavailable", VECTOR_SEARCH) from exc
         except InvalidInput as exc:
-            reason = NOT_CONFIGURED if exc.code == NOT_CONFIGURED else "vector_search_error"
-            raise _Degraded(reason) from exc
+            if exc.code == NOT_CONFIGURED:
+                raise _Degraded(NOT_CONFIGURED, VECTOR_SEARCH) from exc
+            # Vector Search refused this one query: answer it from the fallback, and leave
+            # everyone else's searches alone.
+            raise _Degraded("vector_search_error", None) from exc
         scores = {n.id: n.distance for n in neighbors}
         messages = self._store.get_messages(caller.tenant_id, caller.user_id, list(scores))
         return [_Ranked(m, scores[m.message_id]) for m in messages if _matches(m, query)]
@@ -205,11 +215,13 @@ class MessageSearch:
 
 
 class _Degraded(Exception):
-    """Search by meaning cannot answer now; `reason` is the code the answer carries."""
+    """Search by meaning cannot answer now; `reason` is the code the answer carries, and
+    `dependency` the circuit to open (None: only this request falls back)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, dependency: str | None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.dependency = dependency
 
 
 def _matches(message: Message, query: SearchQuery) -> bool:

@@ -27,7 +27,7 @@ from shared.ports.embedder import Embedder
 from shared.ports.session_store import SessionStore
 from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex
 from shared.services.ingest_service import INDEXED_ROLES
-from shared.services.outages import VECTOR_SEARCH, Outages
+from shared.services.outages import EMBEDDINGS, VECTOR_SEARCH, Outages
 from shared.services.session_service import session_key
 from shared.services.text import snippet
 
@@ -64,7 +64,7 @@ class SimilarSessions:
                 code=UNAVAILABLE,
                 retry_after_s=self._not_configured_retry_s,
             )
-        if self._outages.reason(VECTOR_SEARCH) is not None:
+        if self._outages.reason(EMBEDDINGS, VECTOR_SEARCH) is not None:
             raise self._unavailable()
         texts = [
             m.content
@@ -76,8 +76,13 @@ class SimilarSessions:
         embedder = self._embedder()
         try:
             query = _mean(embedder.embed_documents(texts))
+        except InvalidInput as exc:
+            # The model will not embed this session's own texts: nothing is down.
+            raise InvalidInput(
+                "the embedding model refused this session's messages", code="query_rejected"
+            ) from exc
         except (Unavailable, UpstreamError) as exc:
-            raise self._failed("embeddings_unavailable", exc) from exc
+            raise self._failed(EMBEDDINGS, "embeddings_unavailable", exc) from exc
         try:
             neighbors = self._vectors().find_neighbors(
                 query,
@@ -90,8 +95,13 @@ class SimilarSessions:
                 limit=2 * limit + 1,
                 per_session=1,
             )
-        except (Unavailable, InvalidInput) as exc:
-            raise self._failed("vector_search_unavailable", exc) from exc
+        except Unavailable as exc:
+            raise self._failed(VECTOR_SEARCH, "vector_search_unavailable", exc) from exc
+        except InvalidInput as exc:
+            # Refused this one query: answer 503 to it without opening the circuit.
+            log.warning("similar conversations: vector search refused the query: %s", exc)
+            raise self._unavailable() from exc
+        self._outages.recovered(EMBEDDINGS)
         self._outages.recovered(VECTOR_SEARCH)
         return self._read_back(caller, session_id, neighbors, limit)
 
@@ -125,17 +135,17 @@ class SimilarSessions:
         ]
         return found[:limit]
 
-    def _failed(self, reason: str, exc: Exception) -> Unavailable:
+    def _failed(self, dependency: str, reason: str, exc: Exception) -> Unavailable:
         """Remember the outage (search shares it, with the same reasons) and answer 503."""
         log.warning("similar conversations unavailable: %s: %s", reason, exc)
-        self._outages.failed(VECTOR_SEARCH, reason)
+        self._outages.failed(dependency, reason)
         return self._unavailable()
 
     def _unavailable(self) -> Unavailable:
         return Unavailable(
             "similar conversations are unavailable for now (Vector Search or embeddings)",
             code=UNAVAILABLE,
-            retry_after_s=self._outages.retry_after_s(VECTOR_SEARCH),
+            retry_after_s=self._outages.retry_after_s(EMBEDDINGS, VECTOR_SEARCH),
         )
 
 

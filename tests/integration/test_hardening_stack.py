@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from emulators.stack import Stack
+from shared.domain import page_tokens
 from tests.conftest import unique_id
 
 # Issue 11's defects, committed failing; each mark goes when its fix lands.
@@ -142,7 +143,7 @@ def forged(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-@FIXME
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
 @pytest.mark.parametrize(
     "payload",
     [
@@ -152,10 +153,19 @@ def forged(payload: dict[str, Any]) -> str:
     ],
     ids=["calendar-edge", "surrogate-id", "huge-seq"],
 )
-def test_forged_page_tokens_are_400_on_firestore(ann: Caller, payload: dict[str, Any]) -> None:
+def test_forged_page_tokens_are_400_on_firestore(
+    stack: Stack, ann: Caller, payload: dict[str, Any], signed: bool
+) -> None:
+    """Signed with the stack's own key (derived from its project: no HS_PAGE_TOKEN_KEY set
+    locally), as if it had leaked: the values still fail their checks before any query."""
     sid = ann.session()
+    token = forged(payload)
+    if signed:
+        page_tokens.configure(page_tokens.derived_key(None, stack.config.settings.project))
+        cursor = dict(payload)
+        token = page_tokens.encode(cursor.pop("k"), cursor)
     for path in ("/v1/sessions", f"/v1/sessions/{sid}/messages"):
-        response = ann.call("GET", f"{path}?page_token={forged(payload)}")
+        response = ann.call("GET", f"{path}?page_token={token}")
         error_of(response, 400, "invalid_page_token")
 
 

@@ -13,14 +13,13 @@ from shared.adapters.vertex.embedder import _translate
 from shared.domain.errors import InvalidInput, Unavailable
 from shared.domain.models import Caller
 from shared.services.feature_status import FeatureStatus
-from shared.services.outages import VECTOR_SEARCH
+from shared.services.outages import EMBEDDINGS, VECTOR_SEARCH
 from shared.services.similar_sessions import SimilarSessions
 from tests.unit.test_search_service import World, q, world
 
 TENANT_A = Caller(tenant_id="tenant-a", user_id="ann", auth_method="dev")
 TENANT_B = Caller(tenant_id="tenant-b", user_id="bo", auth_method="dev")
 REFUSED = "poison"
-EMBEDDINGS = "embeddings"
 
 
 def refusing(w: World) -> None:
@@ -54,7 +53,6 @@ def status_of(w: World) -> dict[str, object]:
     ).features()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect")
 def test_one_tenants_refused_query_leaves_the_other_tenants_search_undegraded() -> None:
     w = world()
     w.converse(TENANT_A, ["paris flight in may"])
@@ -75,7 +73,6 @@ def test_one_tenants_refused_query_leaves_the_other_tenants_search_undegraded() 
     assert w.search._outages.reason(VECTOR_SEARCH) is None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect")
 def test_an_embeddings_outage_opens_only_the_embeddings_circuit() -> None:
     w = world()
     w.converse(TENANT_B, ["paris hotel booking"])

@@ -17,6 +17,7 @@ import yaml
 
 from emulators.launcher import REPO_ROOT
 from shared import bootstrap
+from shared.domain import page_tokens
 from tests.unit.session_fakes import Fakes, build
 
 ALICE = {"Authorization": "Bearer dev:t1:alice", "Content-Type": "application/json"}
@@ -188,14 +189,33 @@ FORGED = {
 }
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=[] if n == "float-seq" else [FIXME]) for n in FORGED]
-)
-def test_forged_page_tokens_are_400_invalid_page_token(clients: dict[str, Any], name: str) -> None:
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed-with-a-leaked-key"])
+@pytest.mark.parametrize("name", list(FORGED))
+def test_forged_page_tokens_are_400_invalid_page_token(
+    clients: dict[str, Any], name: str, signed: bool
+) -> None:
+    """Unsigned, a token fails its MAC; signed with the deployment's key (as if it leaked),
+    its values still fail their field checks."""
     sid = session_id(clients)
-    forged = token(FORGED[name])
+    cursor = dict(FORGED[name])
+    forged = page_tokens.encode(cursor.pop("k"), cursor) if signed else token(FORGED[name])
     for path in ("/v1/sessions", f"/v1/sessions/{sid}/messages"):
         response = clients["sessions"].get(f"{path}?page_token={forged}", headers=ALICE)
+        assert_error(response, 400, "invalid_page_token")
+
+
+def test_page_tokens_are_versioned_and_authenticated(clients: dict[str, Any]) -> None:
+    for _ in range(3):
+        session_id(clients)
+    first = clients["sessions"].get("/v1/sessions?page_size=1", headers=ALICE).get_json()
+    issued = first["next_page_token"]
+    version, payload, mac = issued.split(".")
+    assert version == "1" and payload and mac
+    ok = clients["sessions"].get(f"/v1/sessions?page_size=1&page_token={issued}", headers=ALICE)
+    assert ok.status_code == 200
+    flipped = "A" if payload[0] != "A" else "B"
+    for tampered in (f"2.{payload}.{mac}", f"1.{flipped}{payload[1:]}.{mac}", f"1.{payload}.x"):
+        response = clients["sessions"].get(f"/v1/sessions?page_token={tampered}", headers=ALICE)
         assert_error(response, 400, "invalid_page_token")
 
 

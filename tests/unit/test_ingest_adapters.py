@@ -204,7 +204,8 @@ def test_gemini_embedding_001_gets_one_text_per_request() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "expected"), [(429, Unavailable), (503, Unavailable), (400, UpstreamError)]
+    ("status", "expected"),
+    [(429, Unavailable), (503, Unavailable), (400, InvalidInput), (403, UpstreamError)],
 )
 def test_embedding_errors_are_translated(status: int, expected: type) -> None:
     body = {"error": {"code": status, "message": "nope", "status": "X"}}

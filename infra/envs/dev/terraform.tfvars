@@ -5,6 +5,7 @@ partition_expiration_days = 30
 session_retention_days    = 30 # messages older than 30 days and sessions idle 30 days are deleted
 deletion_protection       = false
 api_key_pepper_secret     = "hs-dev-api-key-pepper"
+page_token_key_secret     = "hs-dev-page-token-key"
 log_level                 = "DEBUG"
 
 function_overrides = {

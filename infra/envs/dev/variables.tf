@@ -119,6 +119,12 @@ variable "api_key_pepper_secret" {
   default     = null
 }
 
+variable "page_token_key_secret" {
+  description = "Secret id of the page token key (HS_PAGE_TOKEN_KEY); null = derived from the project id."
+  type        = string
+  default     = null
+}
+
 variable "firebase_project" {
   description = "Project whose Firebase ID tokens are accepted; null = project_id."
   type        = string

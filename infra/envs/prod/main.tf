@@ -31,6 +31,7 @@ module "hybrid_sessions" {
   vector_max_replicas       = var.vector_max_replicas
   secrets                   = var.secrets
   api_key_pepper_secret     = var.api_key_pepper_secret
+  page_token_key_secret     = var.page_token_key_secret
   firebase_project          = var.firebase_project
   partition_expiration_days = var.partition_expiration_days
   session_retention_days    = var.session_retention_days

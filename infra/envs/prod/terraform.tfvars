@@ -5,6 +5,7 @@ partition_expiration_days = null
 session_retention_days    = null # keep conversations until a retention period is decided (days)
 deletion_protection       = true
 api_key_pepper_secret     = "hs-prod-api-key-pepper"
+page_token_key_secret     = "hs-prod-page-token-key"
 log_level                 = "INFO"
 
 function_overrides = {

@@ -110,9 +110,15 @@ locals {
 
   # HS_API_KEY_PEPPER: the secret mixed into API key hashes, read by every function that
   # authenticates callers. Secrets only ever come from Secret Manager, never from state.
-  builtin_secrets = var.api_key_pepper_secret == null ? {} : {
-    HS_API_KEY_PEPPER = { secret = var.api_key_pepper_secret, version = "latest", functions = ["chat", "sessions", "search"] }
-  }
+  # HS_PAGE_TOKEN_KEY: signs the page tokens the sessions and search functions issue.
+  builtin_secrets = merge(
+    var.api_key_pepper_secret == null ? {} : {
+      HS_API_KEY_PEPPER = { secret = var.api_key_pepper_secret, version = "latest", functions = ["chat", "sessions", "search"] }
+    },
+    var.page_token_key_secret == null ? {} : {
+      HS_PAGE_TOKEN_KEY = { secret = var.page_token_key_secret, version = "latest", functions = ["sessions", "search"] }
+    },
+  )
   secrets = merge(local.builtin_secrets, var.secrets)
 
   ttl_fields = var.session_retention_days == null ? [] : [

@@ -194,6 +194,12 @@ variable "api_key_pepper_secret" {
   default     = null
 }
 
+variable "page_token_key_secret" {
+  description = "Secret Manager secret id holding the key that signs page tokens (HS_PAGE_TOKEN_KEY) for sessions and search; null = a key derived from the project id."
+  type        = string
+  default     = null
+}
+
 variable "firebase_project" {
   description = "Project whose Firebase/Identity Platform ID tokens are accepted (HS_FIREBASE_PROJECT); null = project_id."
   type        = string

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.domain.errors import HybridSessionsError, Unavailable, UpstreamError
+from shared.domain.errors import HybridSessionsError, InvalidInput, Unavailable, UpstreamError
 from shared.ports.embedder import Embedder, embedding_model_id
 
 if TYPE_CHECKING:
@@ -120,6 +120,11 @@ def _translate(exc: Exception) -> HybridSessionsError:
     if isinstance(exc, errors.APIError):
         if exc.code in (408, 429) or exc.code >= 500:
             return Unavailable(f"embeddings: {exc.code} {exc.message}")
+        if exc.code == 400:
+            # INVALID_ARGUMENT: the text sent, not the service, is the problem.
+            return InvalidInput(
+                f"embeddings: {exc.code} {exc.message}", code="embedding_input_rejected"
+            )
         return UpstreamError(f"embeddings: {exc.code} {exc.message}", code="embedding_rejected")
     if isinstance(exc, httpx.TransportError | TimeoutError | OSError):
         return Unavailable(f"embeddings: {type(exc).__name__}: {exc}")
