@@ -137,7 +137,7 @@ class Services:
         def build() -> EventPublisher:
             from shared.adapters.pubsub.event_publisher import PubSubEventPublisher
 
-            return PubSubEventPublisher(self.settings)
+            return PubSubEventPublisher.from_settings(self.settings)
 
         return self._once("events", build)
 

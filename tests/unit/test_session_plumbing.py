@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
+from datetime import UTC, datetime
 
+import google.cloud.pubsub_v1 as pubsub_v1
 import pytest
 from google.api_core import exceptions as gexc
 
@@ -80,8 +82,8 @@ def test_google_errors_become_domain_errors() -> None:
             raise google
 
 
-class _FakePublisherClient:
-    def __init__(self, *args, **kwargs) -> None:
+class _FakePublisherClient(pubsub_v1.PublisherClient):
+    def __init__(self) -> None:  # no channel: the fake records what the adapter sends
         self.sent: list[tuple[bytes, dict]] = []
         self.fail_ids: set[str] = set()
         self.resumed: list[str] = []
@@ -99,20 +101,24 @@ class _FakePublisherClient:
         self.resumed.append(key)
 
 
-def test_publisher_sends_json_with_attributes_and_reports_partial_failure(monkeypatch) -> None:
-    import google.cloud.pubsub_v1 as pubsub_v1
-
+def test_publisher_sends_json_with_attributes_and_reports_partial_failure() -> None:
     from shared.adapters.pubsub.event_publisher import PubSubEventPublisher
-    from shared.config import Settings
 
-    monkeypatch.setattr(pubsub_v1, "PublisherClient", _FakePublisherClient)
-    publisher = PubSubEventPublisher(Settings(project="p", pubsub_ordering=True))
+    client = _FakePublisherClient()
+    publisher = PubSubEventPublisher(
+        client, "projects/p/topics/hs-messages", ordering=True, timeout_s=5.0
+    )
     events = [
-        UserErased(event_id=f"e{i}", tenant_id="t", user_id="u", occurred_at="2026-01-01T00:00:00Z")
+        UserErased(
+            event_id=f"e{i}",
+            tenant_id="t",
+            user_id="u",
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
         for i in range(3)
     ]
     publisher.publish(events[:1])
-    data, attrs = publisher._client.sent[0]
+    data, attrs = client.sent[0]
     assert json.loads(data)["event_id"] == "e0"
     assert attrs == {
         "event_type": "user.erased",
@@ -120,8 +126,8 @@ def test_publisher_sends_json_with_attributes_and_reports_partial_failure(monkey
         "tenant_id": "t",
         "schema_version": "1",
     }
-    publisher._client.fail_ids = {"e1"}
+    client.fail_ids = {"e1"}
     with pytest.raises(Unavailable) as err:
         publisher.publish(events)
     assert err.value.details["published"] == ["e0", "e2"]
-    assert publisher._client.resumed == ["user:t:u"]
+    assert client.resumed == ["user:t:u"]

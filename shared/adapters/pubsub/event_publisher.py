@@ -26,11 +26,30 @@ def topic_path(project: str, topic: str) -> str:
     return topic if topic.startswith("projects/") else f"projects/{project}/topics/{topic}"
 
 
+def build_client(*, ordering: bool) -> pubsub_v1.PublisherClient:
+    return pubsub_v1.PublisherClient(
+        # The request waits for its events: the client's default 10 ms batching window
+        # would be a third of a turn. A turn's events are published back to back, so 1 ms
+        # still sends them in one RPC.
+        batch_settings=pubsub_v1.types.BatchSettings(max_latency=0.001),
+        publisher_options=pubsub_v1.types.PublisherOptions(enable_message_ordering=ordering),
+    )
+
+
 class PubSubEventPublisher(EventPublisher):
-    def __init__(self, settings: Settings) -> None:
-        self._topic = topic_path(settings.project, settings.messages_topic)
-        self._ordering = settings.pubsub_ordering
-        self._timeout = settings.publish_timeout_s
+    def __init__(
+        self,
+        client: pubsub_v1.PublisherClient,
+        topic: str,
+        *,
+        ordering: bool,
+        timeout_s: float,
+    ) -> None:
+        """`client` publishes with message ordering exactly when `ordering` is set."""
+        self._client = client
+        self._topic = topic
+        self._ordering = ordering
+        self._timeout = timeout_s
         self._retry = retries.Retry(
             initial=0.1,
             maximum=1.0,
@@ -40,14 +59,14 @@ class PubSubEventPublisher(EventPublisher):
                 gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError
             ),
         )
-        self._client = pubsub_v1.PublisherClient(
-            # The request waits for its events: the client's default 10 ms batching window
-            # would be a third of a turn. A turn's events are published back to back, so 1 ms
-            # still sends them in one RPC.
-            batch_settings=pubsub_v1.types.BatchSettings(max_latency=0.001),
-            publisher_options=pubsub_v1.types.PublisherOptions(
-                enable_message_ordering=self._ordering
-            ),
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PubSubEventPublisher:
+        return cls(
+            build_client(ordering=settings.pubsub_ordering),
+            topic_path(settings.project, settings.messages_topic),
+            ordering=settings.pubsub_ordering,
+            timeout_s=settings.publish_timeout_s,
         )
 
     def publish(self, events: Sequence[Event]) -> None:
