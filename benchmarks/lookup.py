@@ -37,9 +37,10 @@ def seed_user_sessions(bench: Bench, user: str, count: int) -> None:
         store.create_session(new_session(caller, start + timedelta(seconds=i), f"s{i}", {}))
 
 
-def _deep_token(fetch: Callable[[int, str | None], Any], depth: int) -> str:
+def _deep_token(fetch: Callable[[int, str | None], Any], depth: int) -> str | None:
     """Page with big pages until `depth` items have gone by; the token of what follows."""
-    token, seen = None, 0
+    token: str | None = None
+    seen = 0
     while seen < depth:
         page = fetch(min(1000, depth - seen), token)
         seen += len(page.items)

@@ -46,7 +46,7 @@ class GrpcCounter:
     def _took(self, method: str, seconds: float) -> None:
         end = time.perf_counter()
         with self._lock:
-            self.seconds[method] += seconds
+            self.seconds[method] += seconds  # type: ignore[assignment]  # Counter adds floats too; typeshed types counts as int
             self.spans.append((method, end - seconds, end))
 
     def _docs(self, kind: str, n: int = 1) -> None:
@@ -243,7 +243,7 @@ class CountingProxy:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def record(self, route: str, size: int) -> None:
         with self._lock:

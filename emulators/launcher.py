@@ -78,7 +78,7 @@ class ManagedProcess:
                 start_new_session=True,
             )
         finally:
-            if out is not subprocess.DEVNULL:
+            if not isinstance(out, int):  # DEVNULL is an int
                 out.close()
         check = self.ready or (lambda: port_open(self.host, self.port))
 

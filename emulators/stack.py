@@ -9,6 +9,7 @@ everything it started. Used by `python -m emulators` (`make run`) and the `stack
 from __future__ import annotations
 
 import contextlib
+import functools
 import graphlib
 import importlib
 import shutil
@@ -357,7 +358,8 @@ class Stack:
         self._check_ports_free()
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         steps: dict[str, tuple[Callable[[], None], tuple[str, ...]]] = {
-            c.name: (lambda c=c: self._start_component(c), c.depends_on) for c in self.components
+            c.name: (functools.partial(self._start_component, c), c.depends_on)
+            for c in self.components
         }
         needs = tuple(name for name in ("pubsub", "bigquery") if self.has(name))
         # The client libraries take seconds to import: do it while the emulators start.

@@ -107,7 +107,8 @@ def _sum(fp: P.Path) -> Callable[[list[Doc]], Any]:
 
 def _avg(fp: P.Path) -> Callable[[list[Doc]], Any]:
     def fn(docs: list[Doc]) -> Any:
-        total, count = 0, 0
+        total: float = 0
+        count = 0
         for n in _numbers(docs, fp):
             total += n
             count += 1

@@ -205,7 +205,9 @@ class IndexConfig:
                 continue
             if {f.path for f in ix.fields[:-1]} == filters:
                 return
-        fields = [{"fieldPath": canonical_field_path(f), "order": ASC} for f in sorted(filters)]
+        fields: list[dict[str, object]] = [
+            {"fieldPath": canonical_field_path(f), "order": ASC} for f in sorted(filters)
+        ]
         fields.append(
             {
                 "fieldPath": canonical_field_path(nn.field),

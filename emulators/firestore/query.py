@@ -257,11 +257,11 @@ def _unary(fp: Path, op: int, ineq: list[Path]) -> tuple[Pred, list[list[Term]]]
         return not_nan, [[Term(fp, "ineq")]]
     if op == UnaryOp.IS_NOT_NULL:
         ineq.append(fp)
-        bad = (NULL,)
+        null = (NULL,)
 
         def not_null(d: Doc) -> bool:
             k = d.key(fp)
-            return k is not None and k != bad
+            return k is not None and k != null
 
         return not_null, [[Term(fp, "ineq")]]
     raise invalid("A unary filter needs an operator (IS_NAN, IS_NULL, IS_NOT_NAN, IS_NOT_NULL).")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from google.cloud.firestore_v1.types import firestore as _fs
+from google.protobuf.message import Message
 
 from .errors import RpcError
 from .servicer import Servicer
@@ -16,7 +17,15 @@ log = logging.getLogger("emulators.firestore")
 
 SERVICE = "google.firestore.v1.Firestore"
 
-_UNARY = {
+
+class _Request(Protocol):
+    """A proto-plus request type: `pb()` is its raw protobuf class."""
+
+    @classmethod
+    def pb(cls) -> type[Message]: ...
+
+
+_UNARY: dict[str, type[_Request]] = {
     "GetDocument": _fs.GetDocumentRequest,
     "ListDocuments": _fs.ListDocumentsRequest,
     "CreateDocument": _fs.CreateDocumentRequest,
@@ -29,12 +38,12 @@ _UNARY = {
     "ListCollectionIds": _fs.ListCollectionIdsRequest,
     "BatchWrite": _fs.BatchWriteRequest,
 }
-_STREAM = {
+_STREAM: dict[str, type[_Request]] = {
     "BatchGetDocuments": _fs.BatchGetDocumentsRequest,
     "RunQuery": _fs.RunQueryRequest,
     "RunAggregationQuery": _fs.RunAggregationQueryRequest,
 }
-_UNIMPLEMENTED_STREAM = {"ExecutePipeline": _fs.ExecutePipelineRequest}
+_UNIMPLEMENTED_STREAM: dict[str, type[_Request]] = {"ExecutePipeline": _fs.ExecutePipelineRequest}
 _BIDI = {"Listen": _fs.ListenRequest}
 _UNIMPLEMENTED_BIDI = {"Write": _fs.WriteRequest}
 

@@ -104,7 +104,7 @@ class Servicer:
         with self.s.lock:
             db = self.s.db(db_name)
             self._commit(db, [w], None)
-            return project(db.get(P.parse_document_name(name)[1]), mask)
+            return project(_written(db.get(P.parse_document_name(name)[1])), mask)
 
     def UpdateDocument(self, req: Any, ctx: Any) -> Any:
         db_name, path = P.parse_document_name(req.document.name)
@@ -118,7 +118,7 @@ class Servicer:
         with self.s.lock:
             db = self.s.db(db_name)
             self._commit(db, [w], None)
-            return project(db.get(path), mask)
+            return project(_written(db.get(path)), mask)
 
     def DeleteDocument(self, req: Any, ctx: Any) -> Any:
         db_name, _ = P.parse_document_name(req.name)
@@ -201,12 +201,12 @@ class Servicer:
                 entries = [e for e in entries if (e[0] < after_path if desc else e[0] > after_path)]
             page = entries[:page_size]
             resp = _pb(_fs.ListDocumentsResponse)()
-            for path, d in page:
+            for path, listed in page:
                 self.s.txns.record_read(txn, db, path)
-                if d is None:
+                if listed is None:
                     resp.documents.add().name = P.document_name(db_name, path)
                 else:
-                    resp.documents.append(project(d, mask))
+                    resp.documents.append(project(listed, mask))
             if len(entries) > page_size:
                 last = P.document_name(db_name, page[-1][0])
                 resp.next_page_token = base64.urlsafe_b64encode(last.encode()).decode()
@@ -430,3 +430,10 @@ class Servicer:
             )
 
         return handler
+
+
+def _written(doc: Doc | None) -> Doc:
+    """A document this servicer has just committed, read back under the same lock."""
+    if doc is None:
+        raise AssertionError("a committed write was not readable")
+    return doc

@@ -263,7 +263,7 @@ class Database:
         return {i for i in coll.sub if i not in coll.docs}
 
     def all_docs(self) -> list[Doc]:
-        out = []
+        out: list[Doc] = []
         for coll in self.colls.values():
             out.extend(coll.docs.values())
         return out

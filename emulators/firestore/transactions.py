@@ -68,7 +68,7 @@ class Transactions:
         self._expire()
         read_only = options is not None and options.WhichOneof("mode") == "read_only"
         read_us = None
-        if read_only:
+        if options is not None and read_only:
             ro = options.read_only
             if ro.HasField("read_time"):
                 read_us = ts_to_us(ro.read_time)

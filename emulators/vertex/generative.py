@@ -49,7 +49,7 @@ def _request_texts(body: dict[str, Any]) -> tuple[list[tuple[str, str]], list[st
             "Unable to submit request because it has an empty contents field; "
             "contents must contain at least one item"
         )
-    turns = []
+    turns: list[tuple[str, str]] = []
     for content in contents:
         role = content.get("role", "user") if isinstance(content, dict) else "user"
         if role not in ("user", "model", "function"):

@@ -113,7 +113,7 @@ class _NumericColumn:
     """One (namespace, value type) column: values and presence, row-aligned with the matrix."""
 
     def __init__(self, dtype: type, capacity: int) -> None:
-        self.values = np.zeros(capacity, dtype=dtype)
+        self.values: np.ndarray[Any, np.dtype[Any]] = np.zeros(capacity, dtype=dtype)
         self.present = np.zeros(capacity, dtype=bool)
 
     def grow(self, capacity: int) -> None:

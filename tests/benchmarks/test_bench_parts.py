@@ -89,7 +89,8 @@ def upstream() -> Iterator[ThreadingHTTPServer]:
 def test_counting_proxy_forwards_and_counts_requests_and_bytes(
     upstream: ThreadingHTTPServer,
 ) -> None:
-    proxy = CountingProxy(*upstream.server_address[:2]).start()
+    host, port = upstream.server_address[:2]
+    proxy = CountingProxy(str(host), port).start()
     try:
         before = proxy.snapshot()
         for size in (10, 30):

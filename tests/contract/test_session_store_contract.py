@@ -22,7 +22,7 @@ from shared.adapters.in_memory.session_store import InMemorySessionStore
 from shared.config import Settings
 from shared.domain import ids
 from shared.domain.errors import Conflict, InvalidInput, NotFound
-from shared.domain.models import Message, NewMessage, Session
+from shared.domain.models import Message, NewMessage, Order, Session
 from shared.ports.session_store import (
     IdempotencyClaim,
     IdempotencyResult,
@@ -250,7 +250,8 @@ def test_messages_page_in_either_order_and_the_recent_ones_come_newest_first(
     store: SessionStore,
 ) -> None:
     session = started(store, *[f"m{i}" for i in range(5)])
-    for order, expected in (("asc", [0, 1, 2, 3, 4]), ("desc", [4, 3, 2, 1, 0])):
+    orders: list[tuple[Order, list[int]]] = [("asc", [0, 1, 2, 3, 4]), ("desc", [4, 3, 2, 1, 0])]
+    for order, expected in orders:
         seqs: list[int] = []
         token: str | None = None
         while True:

@@ -250,11 +250,6 @@ def test_idle_sessions_of_every_tenant_are_deleted_oldest_first_with_their_outbo
     kept = made[3]
     assert doc(db, SessionKey(kept.tenant_id, "u", kept.session_id))["session_id"]
     pending = store.pending_outbox(idle_since + timedelta(seconds=1), 10)
-    deletions = [i for i in pending if i.purge is not None]
-    assert (
-        sorted(i.purge.session_id for i in deletions)
-        == sorted(  # type: ignore[union-attr]
-            s.session_id for s in made[:3]
-        )
-    )
+    deletions = [i.purge for i in pending if i.purge is not None]
+    assert sorted(purge.session_id for purge in deletions) == sorted(s.session_id for s in made[:3])
     store.delete_outbox([i.event_id for i in pending])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -120,7 +121,7 @@ def test_bad_input_is_a_4xx_json_error_and_writes_nothing(api: Api, db) -> None:
     sid = api.new_session()
     before = count_tenant_docs(db, api.tenant)
     json_headers = {"Content-Type": "application/json"}
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any], int, str | None]] = [
         ("POST", "/v1/chat", {"data": b"{oops", "headers": json_headers}, 400, "invalid_json"),
         ("POST", "/v1/chat", {"json": {"message": 42}}, 400, "invalid_argument"),
         ("POST", "/v1/chat", {"json": {"message": "x", "stream": "no"}}, 400, "invalid_argument"),

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,14 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def read_lines(stream, lines: queue.Queue[str]) -> None:  # type: ignore[no-untyped-def]
+def read_lines(stream: Iterable[str], lines: queue.Queue[str]) -> None:
     for line in stream:
         lines.put(line)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts child processes through /proc")
 def test_make_run_starts_everything_and_sigint_leaves_nothing(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     ports = {name: free_port() for name in DEFAULT_PORTS}
     env = {

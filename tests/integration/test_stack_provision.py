@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -192,7 +193,7 @@ def test_topics_and_subscriptions_follow_the_settings(pubsub_host: str) -> None:
         == f"{project}/topics/{settings.dead_letter_topic}"
     )
     assert push.dead_letter_policy.max_delivery_attempts == 7
-    assert push.retry_policy.minimum_backoff.total_seconds() == 1
+    assert push.retry_policy.minimum_backoff == timedelta(seconds=1)
     dead_letters = subscriber.get_subscription(
         subscription=f"{project}/subscriptions/{settings.dead_letter_subscription}"
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 
 import pytest
 
@@ -199,6 +200,7 @@ def test_stream_llm_failure_is_an_error_event_and_stores_nothing(fx: Fakes) -> N
 
 def test_stream_abandoned_by_client_stores_nothing(fx: Fakes) -> None:
     events = fx.services.chat.stream(ALICE, ChatRequest(message="hello"), None).events
+    assert isinstance(events, Generator)
     next(events)
     next(events)
     events.close()

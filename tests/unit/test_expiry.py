@@ -109,7 +109,7 @@ class Stack:
         return made
 
     def expired_events(self) -> list[MessagesExpired]:
-        return self.bus.of_type("messages.expired")  # type: ignore[return-value]
+        return self.bus.of_type("messages.expired")
 
 
 def test_reconciler_announces_expired_messages_then_deletes_them() -> None:
@@ -241,10 +241,16 @@ def test_without_retention_no_message_expires() -> None:
 
 
 def test_the_event_carries_at_least_one_and_a_bounded_number_of_ids() -> None:
-    fields = {"event_id": "e", "tenant_id": "t", "user_id": "u", "occurred_at": T0}
     for count in (0, MAX_EXPIRED_IDS + 1):
         with pytest.raises(ValidationError):
-            MessagesExpired(session_id="s", message_ids=[f"s-{n}" for n in range(count)], **fields)
+            MessagesExpired(
+                event_id="e",
+                tenant_id="t",
+                user_id="u",
+                occurred_at=T0,
+                session_id="s",
+                message_ids=[f"s-{n}" for n in range(count)],
+            )
     # One reconciler batch always fits in one event.
     assert Settings.model_fields["reconcile_batch_size"].metadata[-1].le <= MAX_EXPIRED_IDS
 

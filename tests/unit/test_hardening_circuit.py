@@ -5,6 +5,7 @@ comes through the Vertex embedder adapter's own translation of a google-genai 40
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from google.genai import errors as genai_errors
@@ -43,7 +44,7 @@ def refusing(w: World) -> None:
     w.embedder.embed_documents = embed_documents  # type: ignore[method-assign]
 
 
-def status_of(w: World) -> dict[str, object]:
+def status_of(w: World) -> dict[str, Any]:
     return FeatureStatus(
         embedder=lambda: w.embedder,
         vectors=lambda: w.vectors,

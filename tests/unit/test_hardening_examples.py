@@ -180,7 +180,7 @@ def token(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-FORGED = {
+FORGED: dict[str, dict[str, Any]] = {
     "edge-of-calendar": {"k": "sessions:", "t": "0001-01-01T00:00:00+14:00", "id": "x"},
     "lone-surrogate-id": {"k": "sessions:", "t": "2026-01-01T00:00:00+00:00", "id": "\ud800"},
     "huge-seq": {"k": "messages:asc", "seq": 2**70},

@@ -15,7 +15,7 @@ from shared.adapters.bigquery.analytics_sink import BigQueryAnalyticsSink
 from shared.adapters.vertex.embedder import VertexEmbedder, batches
 from shared.adapters.vertex.vector_index import _datapoint, _filter_numeric, _filter_restricts
 from shared.config import Settings
-from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
+from shared.domain.errors import HybridSessionsError, InvalidInput, Unavailable, UpstreamError
 from shared.domain.events import MessageData
 from shared.ports.analytics_sink import Erasure, MessageRecord
 from shared.ports.vector_index import VectorFilter, VectorRecord
@@ -111,7 +111,9 @@ def test_bigquery_row_errors_raise_invalid_input() -> None:
         ),
     ],
 )
-def test_bigquery_errors_are_translated(error: Exception, expected: type, code: str) -> None:
+def test_bigquery_errors_are_translated(
+    error: Exception, expected: type[HybridSessionsError], code: str
+) -> None:
     sink = BigQueryAnalyticsSink(FakeBigQuery(fail=error), "ds")  # type: ignore[arg-type]
 
     with pytest.raises(expected) as failure:

@@ -166,7 +166,7 @@ def test_state_file_of_other_options_is_refused(tmp_path: Path) -> None:
 
 
 def test_transient_failures_are_retried_with_backoff() -> None:
-    sinks, sleeps = Sinks(), []
+    sinks, sleeps = Sinks(), list[float]()
     failures = iter([Unavailable("blip"), Unavailable("blip")])
     original = sinks.vectors.upsert
 

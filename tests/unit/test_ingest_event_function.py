@@ -76,7 +76,7 @@ def test_malformed_event_is_logged_with_its_id_and_acked(caplog) -> None:
 
     assert applied == []
     [record] = caplog.records
-    assert record.fields == {"code": "malformed_event", "message_id": "42"}  # type: ignore[attr-defined]
+    assert record.fields == {"code": "malformed_event", "message_id": "42"}
 
 
 def test_unavailable_is_reraised_so_pubsub_redelivers() -> None:
@@ -93,7 +93,7 @@ def test_permanent_rejection_is_logged_and_acked(caplog) -> None:
 
     handle(pubsub_cloud_event(EVENT.model_dump_json().encode()), reject)
 
-    fields = caplog.records[-1].fields  # type: ignore[attr-defined]
+    fields = caplog.records[-1].fields
     assert (fields["code"], fields["event_id"]) == ("bigquery_rejected_rows", "u1.erased")
 
 

@@ -10,6 +10,7 @@ from shared.domain.models import (
     ChatRequest,
     CreateSession,
     MessageIn,
+    Order,
     UpdateSession,
 )
 from tests.unit.session_fakes import ALICE, BOB, Fakes, build
@@ -76,7 +77,11 @@ def test_page_token_of_another_query_is_invalid(fx: Fakes) -> None:
 def test_messages_paginate_both_directions_exactly_once(fx: Fakes) -> None:
     sid = fx.services.sessions.create(ALICE, CreateSession()).session_id
     append(fx, sid, 25)
-    for order, expected in (("asc", list(range(25))), ("desc", list(range(24, -1, -1)))):
+    orders: list[tuple[Order, list[int]]] = [
+        ("asc", list(range(25))),
+        ("desc", list(range(24, -1, -1))),
+    ]
+    for order, expected in orders:
         seqs, token = [], None
         while True:
             page = fx.services.sessions.list_messages(

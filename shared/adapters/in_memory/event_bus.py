@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Literal, overload
 
 from shared.domain.errors import Unavailable
-from shared.domain.events import Event
+from shared.domain.events import (
+    Event,
+    MessageCreated,
+    MessagesExpired,
+    SessionChanged,
+    UserErased,
+)
 from shared.ports.event_bus import EventPublisher
 
 
@@ -22,5 +29,14 @@ class InMemoryEventPublisher(EventPublisher):
                 raise Unavailable("event bus is down", code="events_unavailable", published=[])
             self.events.extend(events)
 
-    def of_type(self, event_type: str) -> list[Event]:
+    @overload
+    def of_type(self, event_type: Literal["message.created"]) -> list[MessageCreated]: ...
+    @overload
+    def of_type(self, event_type: Literal["session.changed"]) -> list[SessionChanged]: ...
+    @overload
+    def of_type(self, event_type: Literal["user.erased"]) -> list[UserErased]: ...
+    @overload
+    def of_type(self, event_type: Literal["messages.expired"]) -> list[MessagesExpired]: ...
+    def of_type(self, event_type: str) -> Sequence[Event]:
+        """The events published so far of one type (typed by it)."""
         return [e for e in self.events if e.event_type == event_type]

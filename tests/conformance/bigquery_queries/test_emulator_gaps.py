@@ -55,5 +55,5 @@ def test_gap_weeks_truncated_to_monday_start_on_sunday(client: bigquery.Client) 
 
 def test_gap_jobs_query_answers_no_rows_for_a_missing_table(client: bigquery.Client) -> None:
     # BigQuery: 404. The reader uses jobs.insert (`client.query`), which does fail.
-    rows = client.query_and_wait("SELECT 1 AS x FROM `nowhere.t`", job_retry=None)
+    rows = client.query_and_wait("SELECT 1 AS x FROM `nowhere.t`", job_retry=None)  # type: ignore[arg-type]  # None turns the client's job retry off; its annotation leaves None out
     assert list(rows) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import grpc
 import pytest
@@ -24,7 +25,7 @@ from tests.conformance.firestore.firestore_helpers import (
     unique,
 )
 
-ROWS = {
+ROWS: dict[str, dict[str, Any]] = {
     "a": {"n": 1, "s": "x", "tags": ["red", "blue"], "m": {"k": 1}, "g": "one"},
     "b": {"n": 2, "s": "y", "tags": ["blue"], "m": {"k": 2}, "g": "one"},
     "c": {"n": 3, "s": "x", "tags": [], "m": {"k": 3}, "g": "two"},

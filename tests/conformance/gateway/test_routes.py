@@ -118,7 +118,7 @@ def test_oversized_body_is_413_and_not_forwarded(sessions: FakeFunction) -> None
     answer = client.post("/v1/sessions", data=b"x" * 1001)
 
     assert answer.status_code == 413
-    assert answer.json["error"]["code"] == "payload_too_large"
+    assert answer.json is not None and answer.json["error"]["code"] == "payload_too_large"
     assert sessions.seen == []
 
 
@@ -128,4 +128,4 @@ def test_function_without_backend_is_503() -> None:
     answer = client.post("/v1/chat", json={"message": "hi"})
 
     assert answer.status_code == 503
-    assert answer.json["error"]["code"] == "unavailable"
+    assert answer.json is not None and answer.json["error"]["code"] == "unavailable"

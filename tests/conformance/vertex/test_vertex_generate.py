@@ -80,7 +80,7 @@ def test_count_tokens_matches_the_prompt_usage(genai_client: Any) -> None:
     ],
 )
 def test_injected_faults_fail_the_next_calls_only(
-    genai_client: Any, admin: Any, code: int, error: type, status: str
+    genai_client: Any, admin: Any, code: int, error: type[errors.APIError], status: str
 ) -> None:
     admin("faults", {"count": 2, "code": code, "scope": "generate"})
 
@@ -157,4 +157,4 @@ def test_client_without_project_and_location_gets_an_explanation(vertex_url: str
     with pytest.raises(errors.ClientError) as caught:
         client.models.generate_content(model=MODEL, contents="Hi")
     assert caught.value.code == 404
-    assert "project and location" in caught.value.message
+    assert "project and location" in (caught.value.message or "")

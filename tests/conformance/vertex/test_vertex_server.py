@@ -53,7 +53,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield running
 
 
-def clients(server: Server) -> tuple[Any, Any, Any]:
+def clients(server: Server) -> tuple[Any, ...]:
     options = {"api_endpoint": server.base_url}
     return tuple(
         cls(transport="rest", client_options=options, credentials=AnonymousCredentials())

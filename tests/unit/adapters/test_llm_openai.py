@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -44,9 +44,25 @@ class FakeServer(BaseAdapter):
         self.requests: list[requests.PreparedRequest] = []
         self.kwargs: list[dict[str, Any]] = []
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         self.requests.append(request)
-        self.kwargs.append(kwargs)
+        self.kwargs.append(
+            {
+                "stream": stream,
+                "timeout": timeout,
+                "verify": verify,
+                "cert": cert,
+                "proxies": proxies,
+            }
+        )
         response = self.answer(request)
         response.request = request
         response.url = request.url or ""

@@ -172,7 +172,8 @@ def test_agent_starts_a_session_then_continues_it() -> None:
 def test_agent_streams_and_keeps_the_session() -> None:
     agent, _ = _agent(_stream)
     assert "".join(agent.chat_stream("hi")) == "Hello"
-    assert agent.session_id == "s9" and agent.last_response["reply"]["content"] == "Hello"
+    assert agent.session_id == "s9" and agent.last_response is not None
+    assert agent.last_response["reply"]["content"] == "Hello"
 
 
 def test_agent_end_session_archives_and_forgets_it() -> None:
@@ -182,7 +183,8 @@ def test_agent_end_session_archives_and_forgets_it() -> None:
 
     agent, _ = _agent(handler)
     agent.session_id = "s1"
-    assert agent.end_session()["status"] == "archived"
+    ended = agent.end_session()
+    assert ended is not None and ended["status"] == "archived"
     assert agent.session_id is None
 
 
