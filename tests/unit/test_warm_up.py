@@ -45,7 +45,7 @@ def test_a_failing_warm_up_is_only_logged(caplog: pytest.LogCaptureFixture) -> N
 def test_the_warm_up_starts_in_the_forked_worker_not_at_import() -> None:
     started: list[int] = []
     original = bootstrap.warm_now
-    bootstrap.warm_now = lambda *a: started.append(os.getpid())  # type: ignore[assignment]
+    bootstrap.warm_now = lambda *a: started.append(os.getpid())
     try:
         # A hook cannot be unregistered: a harmless module and no parts, for later forks.
         bootstrap.warm_up("json")
@@ -62,4 +62,4 @@ def test_the_warm_up_starts_in_the_forked_worker_not_at_import() -> None:
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
-        bootstrap.warm_now = original  # type: ignore[assignment]
+        bootstrap.warm_now = original
