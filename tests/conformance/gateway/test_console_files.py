@@ -48,9 +48,9 @@ def test_api_paths_and_missing_files_keep_the_api_error_shape(console: Path) -> 
     ):
         answer = client(console).get(path)
         assert answer.status_code == 404, path
-        assert answer.json == {
-            "error": {"code": "not_found", "message": answer.json["error"]["message"]}
-        }
+        body = answer.json
+        assert body is not None
+        assert body == {"error": {"code": "not_found", "message": body["error"]["message"]}}
     # An operation of the API is still the API's (here: no backend configured, so 503).
     assert client(console).get("/v1/sessions").status_code == 503
     assert client(console).post("/").status_code == 404
