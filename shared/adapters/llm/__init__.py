@@ -15,9 +15,9 @@ def build_llm(settings: Settings) -> LLMProvider:
     if settings.llm_provider == "vertex":
         from shared.adapters.llm.vertex import VertexGeminiProvider
 
-        return VertexGeminiProvider(settings)
+        return VertexGeminiProvider.from_settings(settings)
     if settings.llm_provider == "openai":
         from shared.adapters.llm.openai_compat import OpenAICompatibleProvider
 
-        return OpenAICompatibleProvider(settings)
+        return OpenAICompatibleProvider.from_settings(settings)
     raise ValueError(f"Unknown LLM provider {settings.llm_provider!r}; expected vertex or openai")

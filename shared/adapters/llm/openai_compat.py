@@ -9,7 +9,6 @@ option still work, their counts are estimated.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -29,17 +28,36 @@ _CONNECT_TIMEOUT_S = 10.0
 class OpenAICompatibleProvider(LLMProvider):
     """`LLMProvider` over the OpenAI chat-completions wire format."""
 
-    def __init__(self, settings: Settings, *, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        *,
+        base_url: str,
+        model: str,
+        timeout_s: float,
+        api_key: str | None = None,
+    ) -> None:
+        self.model = model
+        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._timeout_s = timeout_s
+        self._headers = {"Content-Type": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._session = session
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, session: requests.Session | None = None
+    ) -> OpenAICompatibleProvider:
         if not settings.openai_base_url:
             raise ValueError("HS_OPENAI_BASE_URL must be set when HS_LLM_PROVIDER=openai")
-        self.model = settings.llm_model
-        self._url = settings.openai_base_url.rstrip("/") + "/chat/completions"
-        self._timeout_s = settings.llm_timeout_s
-        self._headers = {"Content-Type": "application/json"}
-        if settings.openai_api_key:
-            self._headers["Authorization"] = f"Bearer {settings.openai_api_key}"
-        self._session = session
-        self._lock = threading.Lock()
+        return cls(
+            session or requests.Session(),
+            base_url=settings.openai_base_url,
+            model=settings.llm_model,
+            timeout_s=settings.llm_timeout_s,
+            api_key=settings.openai_api_key,
+        )
 
     def complete(self, turns: Sequence[ChatTurn], *, system: str | None = None) -> Completion:
         started = time.perf_counter()
@@ -111,7 +129,7 @@ class OpenAICompatibleProvider(LLMProvider):
         if stream:
             body["stream_options"] = {"include_usage": True}
         try:
-            response = self._get_session().post(
+            response = self._session.post(
                 self._url,
                 data=json.dumps(body),
                 headers=self._headers,
@@ -124,12 +142,6 @@ class OpenAICompatibleProvider(LLMProvider):
             with response:
                 raise _from_status(response, self._url)
         return response
-
-    def _get_session(self) -> requests.Session:
-        with self._lock:
-            if self._session is None:
-                self._session = requests.Session()
-            return self._session
 
     def _completion(
         self,

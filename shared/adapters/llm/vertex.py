@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.llm._common import parse_retry_after, split_system
@@ -34,15 +34,26 @@ _EMULATOR_TOKEN = "local-emulator"
 class VertexGeminiProvider(LLMProvider):
     """`LLMProvider` over `models.generate_content` / `generate_content_stream`."""
 
-    def __init__(self, settings: Settings, *, httpx_client: httpx.Client | None = None) -> None:
-        self.model = settings.llm_model
-        self._settings = settings
-        # Tests inject an httpx client with a mock transport; production lets the SDK build its
-        # own. Either way the client is built on first use: importing google.genai costs ~0.4 s,
-        # which a cold start should not pay before the first chat.
-        self._httpx_client = httpx_client
+    def __init__(self, client: Callable[[], genai.Client], *, model: str, timeout_s: float) -> None:
+        """`client` builds the SDK client, called once on first use (or by `warm`): importing
+        google.genai costs ~0.4 s, which a cold start should not pay before the first chat."""
+        self.model = model
+        self._timeout_s = timeout_s
+        self._build_client = client
         self._client: genai.Client | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, httpx_client: httpx.Client | None = None
+    ) -> VertexGeminiProvider:
+        """Tests pass an httpx client with a mock transport; production lets the SDK build
+        its own."""
+        return cls(
+            functools.partial(_build_client, settings, httpx_client),
+            model=settings.llm_model,
+            timeout_s=settings.llm_timeout_s,
+        )
 
     def complete(self, turns: Sequence[ChatTurn], *, system: str | None = None) -> Completion:
         client = self._get_client()
@@ -81,9 +92,9 @@ class VertexGeminiProvider(LLMProvider):
                     yield delta
                 # The SDK's timeout bounds each read, not the whole reply: a stream dripping
                 # tokens forever must still end within llm_timeout_s.
-                if time.perf_counter() - started > self._settings.llm_timeout_s:
+                if time.perf_counter() - started > self._timeout_s:
                     raise Unavailable(
-                        f"Vertex AI streamed for longer than {self._settings.llm_timeout_s:g}s",
+                        f"Vertex AI streamed for longer than {self._timeout_s:g}s",
                         code="llm_timeout",
                     )
         except _failures() as exc:
@@ -103,28 +114,6 @@ class VertexGeminiProvider(LLMProvider):
             if self._client is None:
                 self._client = self._build_client()
             return self._client
-
-    def _build_client(self) -> genai.Client:
-        from google import genai
-        from google.genai import types
-
-        s = self._settings
-        options = types.HttpOptions(timeout=int(s.llm_timeout_s * 1000))
-        credentials = None
-        if s.vertex_endpoint:
-            from google.oauth2.credentials import Credentials
-
-            options.base_url = s.vertex_endpoint
-            credentials = Credentials(token=_EMULATOR_TOKEN)
-        if self._httpx_client is not None:
-            options.httpx_client = self._httpx_client
-        return genai.Client(
-            vertexai=True,
-            project=s.project,
-            location=s.vertex_location,
-            credentials=credentials,
-            http_options=options,
-        )
 
     def _request(
         self, turns: Sequence[ChatTurn], system: str | None
@@ -227,3 +216,26 @@ def _translate(exc: Exception) -> HybridSessionsError:
         return UpstreamError(f"Vertex AI credentials were refused: {exc!r}", code="llm_auth")
     # Anything else is an answer we could not read (bad JSON, a schema the SDK rejects).
     return UpstreamError(f"Unreadable answer from Vertex AI: {exc!r}", code="llm_bad_response")
+
+
+def _build_client(settings: Settings, httpx_client: httpx.Client | None) -> genai.Client:
+    from google import genai
+    from google.genai import types
+
+    s = settings
+    options = types.HttpOptions(timeout=int(s.llm_timeout_s * 1000))
+    credentials = None
+    if s.vertex_endpoint:
+        from google.oauth2.credentials import Credentials
+
+        options.base_url = s.vertex_endpoint
+        credentials = Credentials(token=_EMULATOR_TOKEN)
+    if httpx_client is not None:
+        options.httpx_client = httpx_client
+    return genai.Client(
+        vertexai=True,
+        project=s.project,
+        location=s.vertex_location,
+        credentials=credentials,
+        http_options=options,
+    )

@@ -30,7 +30,7 @@ def provider(base_url: str, model: str, timeout_s: float = 5.0) -> OpenAICompati
         openai_api_key="sk-test",
         llm_timeout_s=timeout_s,
     )
-    return OpenAICompatibleProvider(settings)
+    return OpenAICompatibleProvider.from_settings(settings)
 
 
 def test_complete(server: FakeOpenAI) -> None:

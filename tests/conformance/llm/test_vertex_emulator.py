@@ -60,7 +60,7 @@ def provider(base_url: str, timeout_s: float = 10.0) -> VertexGeminiProvider:
     settings = Settings(
         vertex_endpoint=base_url, llm_model="gemini-3.5-flash", llm_timeout_s=timeout_s
     )
-    return VertexGeminiProvider(settings)
+    return VertexGeminiProvider.from_settings(settings)
 
 
 def fail_next(base_url: str, code: int, count: int = 1) -> None:

@@ -86,7 +86,7 @@ def provider(answer: Answer, **settings: Any) -> tuple[OpenAICompatibleProvider,
         openai_base_url=settings.pop("openai_base_url", "http://llm.test:11434/v1/"),
         **settings,
     )
-    return OpenAICompatibleProvider(config, session=session), fake
+    return OpenAICompatibleProvider.from_settings(config, session=session), fake
 
 
 def completion(text: str, **extra: Any) -> dict[str, Any]:
@@ -277,7 +277,7 @@ def test_empty_reply_is_an_upstream_error() -> None:
 
 def test_base_url_is_required() -> None:
     with pytest.raises(ValueError, match="HS_OPENAI_BASE_URL"):
-        OpenAICompatibleProvider(Settings(llm_provider="openai"))
+        OpenAICompatibleProvider.from_settings(Settings(llm_provider="openai"))
 
 
 def test_build_llm_picks_the_configured_provider() -> None:

@@ -63,7 +63,7 @@ def provider(handler: Handler, **settings: Any) -> tuple[VertexGeminiProvider, F
         **settings,
     )
     client = httpx.Client(transport=httpx.MockTransport(fake))
-    return VertexGeminiProvider(config, httpx_client=client), fake
+    return VertexGeminiProvider.from_settings(config, httpx_client=client), fake
 
 
 TURNS = [
