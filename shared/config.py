@@ -177,6 +177,12 @@ class Settings(BaseSettings):
         400, gt=0, description="Longest time range one analytics request may cover."
     )
 
+    cors_origins: str | None = Field(
+        None,
+        description="Comma-separated origins whose pages may call the API from a browser "
+        "(the web console's, e.g. https://hs-prod-console.web.app); unset = none.",
+    )
+
     log_level: str = Field("INFO", description="Python log level.")
 
     @property

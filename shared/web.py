@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import flask
 from pydantic import BaseModel, ValidationError
 
+from shared import cors
 from shared import logs as hslog
 from shared.domain import validation
 from shared.domain.errors import (
@@ -241,13 +242,19 @@ class Router:
         hslog.configure(settings.log_level)
         started = time.perf_counter()
         trace = hslog.trace_fields(raw.headers.get("X-Cloud-Trace-Context"), settings.project)
+        origins = cors.allowed_origins(settings.cors_origins)
+        origin = raw.headers.get("Origin")
         with hslog.request_context(trace):
+            if raw.method == "OPTIONS" and raw.headers.get("Access-Control-Request-Method"):
+                return self._preflight(raw, origin, origins)
             response = self._handle(raw, settings.max_body_bytes)
             if response.stream is not None:
                 response.stream = self._streamed(
                     response.stream, response.status, raw, trace, started
                 )
-                return response.to_flask()
+                streamed = response.to_flask()
+                streamed.headers.update(cors.response_headers(origin, origins))
+                return streamed
             try:
                 rendered = response.to_flask()
             except Exception:
@@ -257,8 +264,24 @@ class Router:
             # Server time of the request, for clients and benchmarks (W3C Server-Timing).
             elapsed_ms = (time.perf_counter() - started) * 1000
             rendered.headers.setdefault("Server-Timing", f"app;dur={elapsed_ms:.1f}")
+            rendered.headers.update(cors.response_headers(origin, origins))
             _log_request(raw, response.status, started)
             return rendered
+
+    def _preflight(
+        self, raw: flask.Request, origin: str | None, origins: frozenset[str]
+    ) -> flask.Response:
+        """A browser's CORS preflight: 204 with the path's methods for an allowed origin, 204
+        without CORS headers (so the browser refuses) for another, 404 for an unknown path."""
+        path = _path_as_sent(raw)
+        methods = {r.method for r in self._routes if r.pattern.match(path)}
+        if not methods:
+            return error_response(
+                NotFound(f"no route for {path}", code="route_not_found")
+            ).to_flask()
+        answer = flask.Response(status=204)
+        answer.headers.update(cors.preflight_headers(origin, origins, methods))
+        return answer
 
     @staticmethod
     def _streamed(

@@ -31,6 +31,13 @@ class Route:
     templated: bool
     functions: dict[str, str]  # HTTP method (upper case) -> function name
 
+    @property
+    def preflight(self) -> str | None:
+        """Where a CORS preflight (OPTIONS) of this path goes when the document declares no
+        OPTIONS: the function of its operations, as infra/modules/gateway adds it for API
+        Gateway. That function answers it (shared/cors.py)."""
+        return next(iter(self.functions.values()), None)
+
 
 @dataclass(frozen=True)
 class Match:
@@ -61,6 +68,8 @@ class RoutingTable:
         for route in self.routes:
             if route.pattern.fullmatch(path):
                 function = route.functions.get(method.upper())
+                if function is None and method.upper() == "OPTIONS":
+                    function = route.preflight
                 return Match(route, function) if function else WrongMethod(route)
         return None
 

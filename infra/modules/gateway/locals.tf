@@ -44,10 +44,26 @@ locals {
       if contains(local.http_methods, key)
     })
   }
+  # CORS: before a cross-origin call (the web console on Firebase Hosting) a browser sends an
+  # OPTIONS preflight without credentials. API Gateway serves only the operations the document
+  # declares, so each path without one gets an OPTIONS operation routed to the function of its
+  # other operations, which answers it (shared/cors.py, HS_CORS_ORIGINS). The local gateway
+  # routes preflights the same way (emulators/gateway/routes.py).
+  served_paths = {
+    for path, item in local.paths : path => merge(item, contains(keys(item), "options") ? {} : {
+      options = {
+        operationId        = "preflight${join("", [for w in regexall("[A-Za-z0-9]+", path) : title(w)])}"
+        summary            = "CORS preflight, answered by the function"
+        "x-hs-function"    = [for key, op in item : op["x-hs-function"] if contains(local.http_methods, key)][0]
+        "x-google-backend" = [for key, op in item : op["x-hs-function"] if contains(local.http_methods, key)][0]
+        responses          = { "204" = { description = "The origin's CORS headers, when it is allowed." } }
+      }
+    })
+  }
   components = { for k, v in try(local.spec.components, {}) : k => v if k != "securitySchemes" }
   document = yamlencode(merge(
     { for k, v in local.spec : k => v if !contains(["security", "servers", "components"], k) },
-    { paths = local.paths },
+    { paths = local.served_paths },
     length(local.components) == 0 ? {} : { components = local.components },
   ))
 
