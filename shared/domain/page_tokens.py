@@ -104,7 +104,7 @@ def require(cursor: dict[str, Any], field: str, kind: type[T]) -> T:
             size = len(value.encode("utf-8"))
         except UnicodeEncodeError:
             raise _invalid() from None
-        if size > validation.MAX_KEY_BYTES:
+        if size > validation.MAX_ID_BYTES:
             raise _invalid()
     return value
 

@@ -8,8 +8,10 @@ models apply the field rules (metadata, ids, times).
   cannot be encoded), finite numbers only (`1e400` parses to infinity, which JSON cannot carry
   back), and at most `MAX_JSON_DEPTH` levels of objects and arrays.
 - Metadata: Firestore nests maps and arrays at most 20 levels deep, counted from the document,
-  so from the `metadata` map itself; keys are non-empty, at most 1,500 bytes and never of the
-  reserved form `__name__`; integers fit 64 bits; an array never directly holds an array.
+  so from the `metadata` map itself; keys are 1 to 256 characters (within Firestore's 1,500
+  bytes) and never of the reserved form `__name__`; an array never directly holds an array.
+- Numbers: integers beyond 64 bits (Firestore's integers) become the nearest double, as a
+  JavaScript client reads them anyway.
 - Ids: a session id is what `ids.new_session_id` makes or could make; anything else (`..`,
   `a/b`, `__x__`, 1,600 characters) simply does not exist.
 - Times: the year as written is 1970 to 9998, so converting to UTC and adding or subtracting
@@ -28,14 +30,15 @@ from shared.domain.errors import ErrorCode, InvalidInput
 
 MAX_JSON_DEPTH = 64
 FIRESTORE_MAX_DEPTH = 20
-MAX_KEY_BYTES = 1_500
+MAX_KEY_CHARS = 256
+MAX_ID_BYTES = 1_500  # Firestore's longest document id and field name
 MAX_SESSION_ID_CHARS = 128
 MAX_IDEMPOTENCY_KEY_CHARS = 255
 MIN_YEAR, MAX_YEAR = 1970, 9998
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 SESSION_ID_PATTERN = rf"^(?!__.*__$)[A-Za-z0-9_-]{{1,{MAX_SESSION_ID_CHARS}}}$"
-IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}$"
+IDEMPOTENCY_KEY_PATTERN = rf"^[!-~]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}$"
 RESERVED_KEY_PATTERN = r"^__.*__$"
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
@@ -48,7 +51,9 @@ _RESERVED_KEY = re.compile(RESERVED_KEY_PATTERN, re.DOTALL)
 def parse_json(data: bytes) -> Any:
     """A request body as JSON, or `InvalidInput` with the code of the rule it breaks."""
     try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+        value = json.loads(
+            data, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_int64
+        )
     except RecursionError:
         raise _too_deep() from None
     except UnicodeDecodeError:
@@ -106,6 +111,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _int64(text: str) -> int | float:
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else _finite_float(text)
+
+
 def _not_finite() -> InvalidInput:
     return InvalidInput(
         "numbers must be finite doubles (no NaN, Infinity or values beyond ±1.8e308)",
@@ -156,9 +166,10 @@ def _check_key(key: str, path: str) -> None:
     if not key:
         raise InvalidInput(f"{path} has an empty key", code=ErrorCode.INVALID_METADATA)
     check_text(key, f"a key of {path}")
-    if len(key.encode()) > MAX_KEY_BYTES:
+    if len(key) > MAX_KEY_CHARS:
         raise InvalidInput(
-            f"{path} has a key longer than {MAX_KEY_BYTES} bytes", code=ErrorCode.INVALID_METADATA
+            f"{path} has a key longer than {MAX_KEY_CHARS} characters",
+            code=ErrorCode.INVALID_METADATA,
         )
     if _RESERVED_KEY.match(key):
         raise InvalidInput(

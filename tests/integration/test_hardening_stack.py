@@ -16,9 +16,6 @@ from emulators.stack import Stack
 from shared.domain import page_tokens
 from tests.conftest import unique_id
 
-# Issue 11's defects, committed failing; each mark goes when its fix lands.
-FIXME = pytest.mark.xfail(strict=True, reason="issue 11 defect")
-
 
 class Caller:
     def __init__(self, stack: Stack) -> None:

@@ -21,8 +21,6 @@ from shared.domain import page_tokens
 from tests.unit.session_fakes import Fakes, build
 
 ALICE = {"Authorization": "Bearer dev:t1:alice", "Content-Type": "application/json"}
-# Issue 11's defects, committed failing; each mark goes when its fix lands.
-FIXME = pytest.mark.xfail(strict=True, reason="issue 11 defect")
 SPEC = yaml.safe_load(Path(REPO_ROOT / "infra/api/openapi.yaml").read_text())
 
 
@@ -277,7 +275,6 @@ def test_impossible_session_ids_in_bodies_are_404_session_not_found(
     assert fx.llm.calls == []
 
 
-@FIXME
 def test_idempotency_key_limit_is_the_documented_one(clients: dict[str, Any]) -> None:
     schema = SPEC["components"]["parameters"]["IdempotencyKey"]["schema"]
     longest = "k" * schema["maxLength"]
@@ -291,14 +288,13 @@ def test_idempotency_key_limit_is_the_documented_one(clients: dict[str, Any]) ->
     assert_error(too_long, 400, "invalid_idempotency_key")
 
 
-@FIXME
 def test_openapi_states_what_the_server_refuses() -> None:
     schemas = SPEC["components"]["schemas"]
     key = SPEC["components"]["parameters"]["IdempotencyKey"]["schema"]
     assert key.get("pattern"), "Idempotency-Key: printable ASCII only"
     assert schemas["UpdateSessionRequest"].get("minProperties") == 1, "an empty PATCH is 400"
     metadata = schemas["Metadata"]
-    assert metadata.get("propertyNames", {}).get("minLength") == 1, "empty metadata keys"
+    assert metadata.get("x-hs-property-names", {}).get("minLength") == 1, "empty metadata keys"
     stream = schemas["EventStream"]
     assert stream.get("x-sse-events"), "the SSE events are described, not a plain string"
 
