@@ -173,6 +173,11 @@ export interface paths {
          * Conversation analytics over a time range
          * @description From BigQuery's deduplicated views. `scope=tenant` needs the admin role. When BigQuery
          *     is unavailable or not configured: 503 with a clear code and `Retry-After`.
+         *
+         *     The range (default: the 30 days up to `until`, which defaults to now) may not start
+         *     after it ends (400 `invalid_time_range`), cover more than 400 days (the configured
+         *     `HS_ANALYTICS_MAX_DAYS`; 400 `time_range_too_long`) or more than 1,000 periods of
+         *     the granularity (400 `too_many_periods`).
          */
         get: operations["analytics"];
         put?: never;
@@ -207,7 +212,8 @@ export interface components {
         Error: {
             error: {
                 /**
-                 * @description Machine-readable and stable, e.g. `not_found`, `unknown_field`.
+                 * @description Machine-readable and stable (shared/domain/errors.py `ErrorCode`): new codes
+                 *     may be added, none is renamed.
                  * @example not_found
                  */
                 code: string;
@@ -215,10 +221,21 @@ export interface components {
                 message: string;
             };
         };
-        /** @description Free-form JSON object of the app's own (at most 16 KiB). */
+        /**
+         * @description Free-form JSON object of the app's own, stored as a Firestore map: at most 16 KiB as
+         *     compact JSON (`x-hs-max-bytes`), maps and arrays nested at most 20 levels counting
+         *     this object as level 1 (`x-hs-max-depth`), keys of 1 to 256 characters never of the
+         *     reserved form `__name__`, no array directly inside an array, numbers finite (integers
+         *     beyond 64 bits are stored as the nearest double). Breaking a rule is 400
+         *     (`invalid_metadata`, `metadata_too_deep`, `metadata_too_large`, `invalid_number`).
+         */
         Metadata: {
-            [key: string]: unknown;
+            [key: string]: components["schemas"]["MetadataValue"];
         };
+        /** @description Any JSON value but an array of arrays; numbers are finite doubles. */
+        MetadataValue: components["schemas"]["MetadataItem"] | components["schemas"]["MetadataItem"][];
+        /** @description Any JSON value but an array; numbers are finite doubles. */
+        MetadataItem: (string | number | boolean | Record<string, never>) | null;
         /** @enum {string} */
         SessionStatus: "active" | "archived";
         /** @enum {string} */
@@ -266,7 +283,7 @@ export interface components {
         ChatRequest: {
             /** @description Not blank; at most the configured limit (32,000 characters by default). */
             message: string;
-            /** @description Continue this session; omit to start a new one. */
+            /** @description Continue this session; omit to start a new one. An unknown id is 404. */
             session_id?: string | null;
             /**
              * @description Answer as server-sent events (as `Accept: text/event-stream` does).
@@ -283,15 +300,25 @@ export interface components {
             usage: components["schemas"]["Usage"];
         };
         /**
-         * @description Server-sent events, one JSON object per `data` line:
-         *     `event: session` `{"session_id", "created"}`; `event: delta` `{"text"}` (repeated);
-         *     then `event: done` with a ChatResponse, or `event: error` with an Error.
+         * @description Server-sent events (text/event-stream), one JSON object per `data` line, in this
+         *     order: `event: session` (SseSession), `event: delta` (SseDelta, repeated as text
+         *     arrives), then exactly one of `event: done` (a ChatResponse, the exchange stored) or
+         *     `event: error` (an Error; nothing stored). `x-sse-events` names each event's schema.
          */
         EventStream: string;
+        SseSession: {
+            session_id: string;
+            /** @description True when the turn started a new session. */
+            created: boolean;
+        };
+        SseDelta: {
+            text: string;
+        };
         CreateSessionRequest: {
             title?: string | null;
             metadata?: components["schemas"]["Metadata"];
         };
+        /** @description At least one field; an empty object is 400 `empty_update`. */
         UpdateSessionRequest: {
             /** @description `null` clears it. */
             title?: string | null;
@@ -301,6 +328,7 @@ export interface components {
         };
         MessageIn: {
             role: components["schemas"]["Role"];
+            /** @description Not blank; at most the configured limit (32,000 characters by default). */
             content: string;
             metadata?: components["schemas"]["Metadata"];
         };
@@ -323,15 +351,27 @@ export interface components {
             sessions_deleted: number;
         };
         SearchRequest: {
+            /** @description Not blank; at most 2,000 characters once trimmed. */
             query: string;
-            /** @description Only this session. */
+            /** @description Only this session; an unknown id is 404 `session_not_found`. */
             session_id?: string | null;
             role?: components["schemas"]["Role"] | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description RFC 3339; the year as written is 1970 to 9998 (else 400 `invalid_time`).
+             */
             since?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description RFC 3339; the year as written is 1970 to 9998 (else 400 `invalid_time`). `since` after `until` is 400
+             *     `invalid_time_range`.
+             */
             until?: string | null;
             limit?: number | null;
+            /**
+             * @description The `next_page_token` of the previous page of the same query (same text and
+             *     filters); any other value is 400 `invalid_page_token`.
+             */
             page_token?: string | null;
         };
         SearchResult: {
@@ -514,7 +554,10 @@ export interface components {
         SessionId: string;
         /** @description Items per page (default 50, at most 1000). */
         PageSize: number;
-        /** @description The `next_page_token` of the previous page; opaque. */
+        /**
+         * @description The `next_page_token` of the previous page of the same listing (same filter and
+         *     order): an opaque, signed value; any other is 400 `invalid_page_token`.
+         */
         PageToken: string;
         /**
          * @description A client-chosen key (e.g. a UUID) that makes retries of this request safe: a retry
@@ -582,7 +625,10 @@ export interface operations {
             query?: {
                 /** @description Items per page (default 50, at most 1000). */
                 page_size?: components["parameters"]["PageSize"];
-                /** @description The `next_page_token` of the previous page; opaque. */
+                /**
+                 * @description The `next_page_token` of the previous page of the same listing (same filter and
+                 *     order): an opaque, signed value; any other is 400 `invalid_page_token`.
+                 */
                 page_token?: components["parameters"]["PageToken"];
                 /** @description Only sessions in this status. */
                 status?: components["schemas"]["SessionStatus"];
@@ -724,7 +770,10 @@ export interface operations {
             query?: {
                 /** @description Items per page (default 50, at most 1000). */
                 page_size?: components["parameters"]["PageSize"];
-                /** @description The `next_page_token` of the previous page; opaque. */
+                /**
+                 * @description The `next_page_token` of the previous page of the same listing (same filter and
+                 *     order): an opaque, signed value; any other is 400 `invalid_page_token`.
+                 */
                 page_token?: components["parameters"]["PageToken"];
                 /** @description `asc` (oldest first, the default) or `desc` (newest first). */
                 order?: "asc" | "desc";
@@ -875,7 +924,9 @@ export interface operations {
     analytics: {
         parameters: {
             query?: {
+                /** @description RFC 3339; the year as written is 1970 to 9998 (else 400 `invalid_time`). */
                 since?: string;
+                /** @description RFC 3339; the year as written is 1970 to 9998 (else 400 `invalid_time`). */
                 until?: string;
                 granularity?: "hour" | "day" | "week";
                 /** @description `user` (the caller, default) or `tenant` (admins only). */

@@ -20,8 +20,21 @@ class Error(TypedDict):
     error: ErrorBody
 
 
-# Free-form JSON object of the app's own (at most 16 KiB).
-Metadata: TypeAlias = dict[str, Any]
+# Any JSON value but an array; numbers are finite doubles.
+MetadataItem: TypeAlias = str | float | bool | dict[str, Any] | None
+
+
+# Any JSON value but an array of arrays; numbers are finite doubles.
+MetadataValue: TypeAlias = MetadataItem | list[MetadataItem]
+
+
+# Free-form JSON object of the app's own, stored as a Firestore map: at most 16 KiB as compact
+# JSON (`x-hs-max-bytes`), maps and arrays nested at most 20 levels counting this object as level
+# 1 (`x-hs-max-depth`), keys of 1 to 256 characters never of the reserved form `__name__`, no
+# array directly inside an array, numbers finite (integers beyond 64 bits are stored as the
+# nearest double). Breaking a rule is 400 (`invalid_metadata`, `metadata_too_deep`,
+# `metadata_too_large`, `invalid_number`).
+Metadata: TypeAlias = dict[str, MetadataValue]
 
 
 SessionStatus: TypeAlias = Literal["active", "archived"]
@@ -79,10 +92,20 @@ class ChatResponse(TypedDict):
     usage: Usage
 
 
-# Server-sent events, one JSON object per `data` line: `event: session` `{"session_id",
-# "created"}`; `event: delta` `{"text"}` (repeated); then `event: done` with a ChatResponse, or
-# `event: error` with an Error.
+# Server-sent events (text/event-stream), one JSON object per `data` line, in this order: `event:
+# session` (SseSession), `event: delta` (SseDelta, repeated as text arrives), then exactly one of
+# `event: done` (a ChatResponse, the exchange stored) or `event: error` (an Error; nothing
+# stored). `x-sse-events` names each event's schema.
 EventStream: TypeAlias = str
+
+
+class SseSession(TypedDict):
+    session_id: str
+    created: bool
+
+
+class SseDelta(TypedDict):
+    text: str
 
 
 class CreateSessionRequest(TypedDict):
@@ -91,6 +114,7 @@ class CreateSessionRequest(TypedDict):
 
 
 class UpdateSessionRequest(TypedDict):
+    """At least one field; an empty object is 400 `empty_update`."""
     title: NotRequired[str | None]
     status: NotRequired[SessionStatus]
     metadata: NotRequired[Metadata]
