@@ -69,10 +69,22 @@ def _themes_of(index: int) -> list[int]:
     return [first[0], second[0], first[1], second[1]]
 
 
+def _holding(sessions: list[dict[str, Any]], tenant: str, user: str, text: str) -> list[str]:
+    """Ids of the user's messages that contain `text`."""
+    return [
+        m["message_id"]
+        for s in sessions
+        if (s["tenant_id"], s["user_id"]) == (tenant, user)
+        for m in s["messages"]
+        if text.lower() in m["content"].lower()
+    ]
+
+
 def build() -> dict[str, list[dict[str, Any]]]:
     sessions: list[dict[str, Any]] = []
     questions: list[dict[str, Any]] = []
     similar: list[dict[str, Any]] = []
+    bare: list[int] = []  # questions that are a bare name or code
     people = [(TENANT, user, k, _themes_of(k)) for k, user in enumerate(USERS)]
     people.append((DECOY_TENANT, "ana", 3, list(range(len(THEMES)))))
     for tenant, user, k, themes in people:
@@ -119,6 +131,8 @@ def build() -> dict[str, list[dict[str, Any]]]:
                 for i, fact in enumerate(theme[side]):
                     for n, (kind, query, gold) in enumerate(fact["q"]):
                         picked = [message_id(sid, 2 * i + (c == "a")) for c in gold]
+                        if kind == "keyword" and query.startswith("{") and query.endswith("}"):
+                            bare.append(len(questions))
                         questions.append(
                             {
                                 "id": f"{user}-{theme['name']}-{side}{i}-{n}",
@@ -159,6 +173,10 @@ def build() -> dict[str, list[dict[str, Any]]]:
                         "gold": [ids[other]],
                     }
                 )
+    for i in bare:
+        # A bare name or code asks for every message of the user that holds it.
+        q = questions[i]
+        questions[i] = {**q, "gold": _holding(sessions, q["tenant_id"], q["user_id"], q["query"])}
     return {"conversations": sessions, "questions": questions, "similar": similar}
 
 
