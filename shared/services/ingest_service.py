@@ -32,6 +32,7 @@ from shared.domain.ids import message_id
 from shared.ports.analytics_sink import AnalyticsSink, Erasure, MessageRecord, SessionRecord
 from shared.ports.embedder import Embedder
 from shared.ports.vector_index import VectorIndex, VectorRecord
+from shared.services.index_text import IndexTextBuilder
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,13 @@ class IngestService:
         embedder: Embedder,
         vectors: VectorIndex,
         indexed_roles: Iterable[str] = INDEXED_ROLES,
+        index_text: IndexTextBuilder | None = None,
     ) -> None:
         self._analytics = analytics
         self._embedder = embedder
         self._vectors = vectors
         self._indexed_roles = frozenset(indexed_roles)
+        self._index_text = index_text or IndexTextBuilder()
         self._pool = ThreadPoolExecutor(max_workers=SINK_THREADS, thread_name_prefix="ingest-sink")
 
     # --- the event path ------------------------------------------------------------------
@@ -101,7 +104,8 @@ class IngestService:
         indexable = [r for r in records if self.indexable(r)]
         if not indexable:
             return 0
-        embeddings = self._embedder.embed_documents([r.message.content for r in indexable])
+        texts = self._index_text.build(indexable)
+        embeddings = self._embedder.embed_documents([t.text for t in texts])
         self._vectors.upsert(
             [
                 VectorRecord(
@@ -113,8 +117,9 @@ class IngestService:
                     role=r.message.role,
                     created_at=r.message.created_at,
                     model_id=self._embedder.model_id,
+                    terms=t.terms,
                 )
-                for r, vector in zip(indexable, embeddings, strict=True)
+                for r, t, vector in zip(indexable, texts, embeddings, strict=True)
             ]
         )
         return len(indexable)

@@ -26,8 +26,9 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from shared.domain import page_tokens
 from shared.domain.errors import InvalidInput, Unavailable, UpstreamError
@@ -35,16 +36,23 @@ from shared.domain.models import Caller, Message
 from shared.domain.search import SearchAnswer, SearchHit, SearchQuery
 from shared.ports.embedder import Embedder
 from shared.ports.session_store import SessionKey, SessionStore
-from shared.ports.vector_index import VectorFilter, VectorIndex
+from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, fuse
 from shared.services.ingest_service import INDEXED_ROLES
+from shared.services.keywords import query_terms
 from shared.services.outages import EMBEDDINGS, VECTOR_SEARCH, Outages
 from shared.services.session_service import session_key
+from shared.services.speaker_cue import speaker_cue
 from shared.services.text import snippet, terms, words
+from shared.services.time_words import time_window
 
 log = logging.getLogger(__name__)
 
 NOT_CONFIGURED = "vector_search_not_configured"
 _FALLBACK_READERS = 8
+
+
+Ranking = Literal["dense", "keyword", "hybrid"]
+RANKINGS: tuple[str, ...] = ("dense", "keyword", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,13 @@ class SearchLimits:
     fallback_sessions: int = 20
     fallback_messages: int = 50
     retention_days: int | None = None
+    ranking: Ranking = "dense"
+    dense_weight: float = 0.5
+    """Hybrid: the dense ranking's RRF weight; the keyword ranking gets the rest."""
+    time_words: bool = True
+    """Rank up the messages of a time the query names ("last week")."""
+    speaker_cue: bool = True
+    """Rank up the replies when the query asks what the assistant said, and the other way."""
 
 
 @dataclass(frozen=True)
@@ -117,17 +132,20 @@ class MessageSearch:
     def _by_meaning(self, caller: Caller, query: SearchQuery, depth: int) -> list[_Ranked]:
         assert self._embedder is not None and self._vectors is not None
         embedder = self._embedder()
-        try:
-            vector = embedder.embed_query(query.text)
-        except InvalidInput as exc:
-            # This caller's text, not the model, is the problem: theirs is the 400.
-            raise InvalidInput(
-                "the embedding model refused the query text", code="query_rejected"
-            ) from exc
-        except Unavailable as exc:
-            raise _Degraded("embeddings_unavailable", EMBEDDINGS) from exc
-        except UpstreamError as exc:
-            raise _Degraded("embeddings_error", EMBEDDINGS) from exc
+        ranking = self._limits.ranking
+        vector: list[float] = []
+        if ranking != "keyword":
+            try:
+                vector = embedder.embed_query(query.text)
+            except InvalidInput as exc:
+                # This caller's text, not the model, is the problem: theirs is the 400.
+                raise InvalidInput(
+                    "the embedding model refused the query text", code="query_rejected"
+                ) from exc
+            except Unavailable as exc:
+                raise _Degraded("embeddings_unavailable", EMBEDDINGS) from exc
+            except UpstreamError as exc:
+                raise _Degraded("embeddings_error", EMBEDDINGS) from exc
         where = VectorFilter(
             tenant_id=caller.tenant_id,
             user_id=caller.user_id,
@@ -138,8 +156,28 @@ class MessageSearch:
             # Vector Search compares whole seconds: widen by one, filter exactly after read-back.
             created_before=query.until + timedelta(seconds=1) if query.until else None,
         )
+        window = time_window(query.text, self._clock()) if self._limits.time_words else None
+        keywords = query_terms(query.text.replace(window.phrase, " ") if window else query.text)
+        vectors = self._vectors()
+        # Cues in the query narrow extra rankings, fused with the unrestricted one: the
+        # messages they point at rise without the others being dropped.
+        narrowed: list[VectorFilter] = []
+        if window is not None and (inside := _narrowed(where, window.start, window.end)):
+            narrowed.append(inside)
+        role = speaker_cue(query.text) if self._limits.speaker_cue and not query.role else None
+        if role is not None:
+            narrowed.append(replace(where, roles=(role,)))
+        # A fused ranking's prefix changes with the depth of the rankings it fuses, so those
+        # are always as deep as a search can page: page 2 continues page 1.
+        pool = depth if ranking == "dense" and not narrowed else self._limits.max_results
         try:
-            neighbors = self._vectors().find_neighbors(vector, where=where, limit=depth)
+            neighbors = self._ranked(vectors, vector, keywords, where, pool)
+            if narrowed:
+                rankings = [neighbors] + [
+                    self._ranked(vectors, vector, keywords, n, pool) for n in narrowed
+                ]
+                neighbors = fuse(rankings, [1.0] * len(rankings), pool)
+            neighbors = neighbors[:depth]
         except Unavailable as exc:
             raise _Degraded("vector_search_unavailable", VECTOR_SEARCH) from exc
         except InvalidInput as exc:
@@ -150,7 +188,27 @@ class MessageSearch:
             raise _Degraded("vector_search_error", None) from exc
         scores = {n.id: n.distance for n in neighbors}
         messages = self._store.get_messages(caller.tenant_id, caller.user_id, list(scores))
-        return [_Ranked(m, scores[m.message_id]) for m in messages if _matches(m, query)]
+        ranked = [_Ranked(m, scores[m.message_id]) for m in messages if _matches(m, query)]
+        # Best first; among equal scores the newer message (recency breaks ties).
+        ranked.sort(key=lambda r: (-r.score, -r.message.created_at.timestamp()))
+        return ranked
+
+    def _ranked(
+        self,
+        vectors: VectorIndex,
+        vector: list[float],
+        keywords: dict[str, float],
+        where: VectorFilter,
+        depth: int,
+    ) -> list[Neighbor]:
+        ranking = self._limits.ranking
+        if ranking == "dense":
+            return vectors.find_neighbors(vector, where=where, limit=depth)
+        if ranking == "keyword":
+            return vectors.find_by_terms(keywords, where=where, limit=depth)
+        return vectors.find_hybrid(
+            vector, keywords, where=where, limit=depth, dense_weight=self._limits.dense_weight
+        )
 
     def _created_after(self, query: SearchQuery) -> datetime | None:
         """The query's own lower bound, raised to the retention cutoff when there is one."""
@@ -222,6 +280,13 @@ class _Degraded(Exception):
         super().__init__(reason)
         self.reason = reason
         self.dependency = dependency
+
+
+def _narrowed(where: VectorFilter, start: datetime, end: datetime) -> VectorFilter | None:
+    """`where` inside [start, end), or None when the two do not overlap."""
+    after = max(start, where.created_after) if where.created_after else start
+    before = min(end, where.created_before) if where.created_before else end
+    return replace(where, created_after=after, created_before=before) if after < before else None
 
 
 def _matches(message: Message, query: SearchQuery) -> bool:

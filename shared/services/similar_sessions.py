@@ -29,7 +29,7 @@ from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex
 from shared.services.ingest_service import INDEXED_ROLES
 from shared.services.outages import EMBEDDINGS, VECTOR_SEARCH, Outages
 from shared.services.session_service import session_key
-from shared.services.text import snippet
+from shared.services.text import snippet, terms
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class SimilarSessions:
         *,
         sample_messages: int = 10,
         not_configured_retry_s: int = 300,
+        per_session: int = 3,
+        min_terms: int = 3,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -54,6 +56,8 @@ class SimilarSessions:
         self._outages = outages
         self._sample_messages = sample_messages
         self._not_configured_retry_s = not_configured_retry_s
+        self._per_session = per_session
+        self._min_terms = min_terms
 
     def find(self, caller: Caller, session_id: str, limit: int) -> list[SimilarSession]:
         key = session_key(caller, session_id)
@@ -71,6 +75,9 @@ class SimilarSessions:
             for m in self._store.recent_messages(key, self._sample_messages)
             if m.role in INDEXED_ROLES and m.content.strip()
         ]
+        # Pleasantries ("thanks, that helps") are alike in every conversation: they would make
+        # any two sessions look similar, so the query leaves them out when there is more.
+        texts = [t for t in texts if len(terms(t)) >= self._min_terms] or texts
         if not texts:
             return []
         embedder = self._embedder()
@@ -91,9 +98,9 @@ class SimilarSessions:
                     user_id=caller.user_id,
                     model_id=embedder.model_id,
                 ),
-                # One per session; room for this session and for sessions deleted since.
-                limit=2 * limit + 1,
-                per_session=1,
+                # `per_session` per session; room for this session and deleted ones.
+                limit=self._per_session * (2 * limit + 1),
+                per_session=self._per_session,
             )
         except Unavailable as exc:
             raise self._failed(VECTOR_SEARCH, "vector_search_unavailable", exc) from exc
@@ -108,11 +115,18 @@ class SimilarSessions:
     def _read_back(
         self, caller: Caller, session_id: str, neighbors: Sequence[Neighbor], limit: int
     ) -> list[SimilarSession]:
-        best: dict[str, tuple[str, float]] = {}
+        # A session scores the mean of its `per_session` closest messages (a missing one counts
+        # 0), so a session sharing several messages with this one beats one lucky message.
+        matches: dict[str, list[tuple[str, float]]] = {}
         for n in neighbors:
-            other = ids.session_of(n.id)
-            if other != session_id and other not in best:
-                best[other] = (n.id, n.distance)
+            other = n.session_id or ids.session_of(n.id)
+            if other != session_id:
+                matches.setdefault(other, []).append((n.id, n.distance))
+        best = {
+            sid: (found[0][0], sum(d for _, d in found[: self._per_session]) / self._per_session)
+            for sid, found in matches.items()
+        }
+        best = dict(sorted(best.items(), key=lambda item: -item[1][1]))
         sessions = {
             s.session_id: s
             for s in self._store.get_sessions(caller.tenant_id, caller.user_id, list(best))

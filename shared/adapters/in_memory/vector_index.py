@@ -1,13 +1,19 @@
 """`VectorIndex` in memory: exact dot-product search with the same filters and crowding as the
 Vertex adapter. `distance` is the dot product, as Vector Search reports it for
-DOT_PRODUCT_DISTANCE: larger is closer."""
+DOT_PRODUCT_DISTANCE: larger is closer. Keywords are scored locally (`keyword_score`)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, VectorRecord
+from shared.ports.vector_index import (
+    Neighbor,
+    VectorFilter,
+    VectorIndex,
+    VectorRecord,
+    keyword_score,
+)
 
 
 class InMemoryVectorIndex(VectorIndex):
@@ -38,16 +44,40 @@ class InMemoryVectorIndex(VectorIndex):
             ),
             key=lambda item: -item[0],
         )
-        taken: Counter[str] = Counter()
-        neighbors: list[Neighbor] = []
-        for score, point in scored:
-            if per_session and taken[point.session_id] >= per_session:
-                continue
-            taken[point.session_id] += 1
-            neighbors.append(Neighbor(id=point.id, distance=score))
-            if len(neighbors) == limit:
-                break
-        return neighbors
+        return _crowded(scored, limit, per_session)
+
+    def find_by_terms(
+        self,
+        terms: Mapping[str, float],
+        *,
+        where: VectorFilter,
+        limit: int = 10,
+        per_session: int | None = None,
+    ) -> list[Neighbor]:
+        scored = sorted(
+            (
+                (score, p)
+                for p in self.points.values()
+                if _matches(p, where) and (score := keyword_score(terms, p.terms)) > 0
+            ),
+            key=lambda item: (-item[0], -item[1].created_at.timestamp()),
+        )
+        return _crowded(scored, limit, per_session)
+
+
+def _crowded(
+    scored: Iterable[tuple[float, VectorRecord]], limit: int, per_session: int | None
+) -> list[Neighbor]:
+    taken: Counter[str] = Counter()
+    neighbors: list[Neighbor] = []
+    for score, point in scored:
+        if per_session and taken[point.session_id] >= per_session:
+            continue
+        taken[point.session_id] += 1
+        neighbors.append(Neighbor(id=point.id, distance=score, session_id=point.session_id))
+        if len(neighbors) == limit:
+            break
+    return neighbors
 
 
 def _matches(point: VectorRecord, where: VectorFilter) -> bool:
