@@ -154,6 +154,8 @@ class IndexData:
         # Datapoints without their feature vector, which lives in `matrix`.
         self.datapoints: list[Any] = []
         self.crowding: list[str] = []
+        # Sparse embeddings, one {dimension: value} per row (empty when the row has none).
+        self.sparse: list[dict[int, float]] = []
         self.matrix = np.zeros((16, config.dimensions), dtype=np.float32)
         self.sq_norms = np.zeros(16, dtype=np.float32)
         self.allow: dict[tuple[str, str], set[int]] = {}
@@ -169,8 +171,7 @@ class IndexData:
         """Refuse a bad datapoint; return its vector (None: a masked update keeps the old one)."""
         if not datapoint.datapoint_id:
             raise invalid("datapoint_id is required for every datapoint")
-        if datapoint.HasField("sparse_embedding") and datapoint.sparse_embedding.values:
-            raise invalid("sparse embeddings are not supported by the local emulator")
+        _sparse(datapoint, datapoint.datapoint_id)
         vector = None
         if not mask or datapoint.datapoint_id not in self.row_of:
             if len(datapoint.feature_vector) != self.config.dimensions:
@@ -209,6 +210,7 @@ class IndexData:
             self.row_of[datapoint.datapoint_id] = row
             self.datapoints.append(None)
             self.crowding.append("")
+            self.sparse.append({})
         else:
             self._unindex(row)
         stored = IndexDatapoint()
@@ -216,6 +218,7 @@ class IndexData:
         stored.ClearField("feature_vector")
         self.datapoints[row] = stored
         self.crowding[row] = stored.crowding_tag.crowding_attribute
+        self.sparse[row] = _sparse(stored, stored.datapoint_id)
         self.matrix[row] = vector
         self.sq_norms[row] = float(vector @ vector)
         self._index(row)
@@ -249,12 +252,14 @@ class IndexData:
             self.row_of[self.ids[row]] = row
             self.datapoints[row] = self.datapoints[last]
             self.crowding[row] = self.crowding[last]
+            self.sparse[row] = self.sparse[last]
             self.matrix[row] = self.matrix[last]
             self.sq_norms[row] = self.sq_norms[last]
             self._index(row)
         self.ids.pop()
         self.datapoints.pop()
         self.crowding.pop()
+        self.sparse.pop()
         self.update_time = _now()
         return True
 
@@ -347,40 +352,74 @@ class IndexData:
             mask = keep if mask is None else mask & keep
         return mask
 
-    def find(self, query: Any) -> list[tuple[int, float]]:
+    def find(self, query: Any) -> list[tuple[int, float, float]]:
+        """(row, distance, sparse_distance) of the query's neighbours, closest first.
+
+        A dense query ranks by `distance`; a sparse one (no feature vector) by the dot product
+        of sparse embeddings, over rows sharing a dimension with it; a hybrid one (both) fuses
+        the two rankings by reciprocal rank fusion, `alpha / (60 + dense rank) + (1 - alpha) /
+        (60 + sparse rank)`, and needs `rrf`. Crowding applies to the final order."""
+        dense = len(query.datapoint.feature_vector) > 0
+        sparse_query = _sparse(query.datapoint, "the query")
+        if not dense and not sparse_query:
+            raise invalid("a query needs a feature_vector, a sparse_embedding or both")
+        if dense and sparse_query and not query.HasField("rrf"):
+            raise invalid("a hybrid query (dense and sparse) needs rrf.alpha")
         vector = np.array(query.datapoint.feature_vector[:], dtype=np.float32)
-        if len(vector) != self.config.dimensions:
+        if dense and len(vector) != self.config.dimensions:
             raise invalid(
                 f"Query dimensionality {len(vector)} does not match the index's "
                 f"{self.config.dimensions}"
             )
         if query.neighbor_count < 0 or query.per_crowding_attribute_neighbor_count < 0:
             raise invalid("neighbor counts must not be negative")
+        alpha = query.rrf.alpha if query.HasField("rrf") else 1.0
+        if not 0.0 <= alpha <= 1.0:
+            raise invalid("rrf.alpha must be between 0 and 1")
         wanted = query.neighbor_count or _DEFAULT_NEIGHBORS
         n = len(self.ids)
         if n == 0:
             return []
-        if self.config.feature_norm == "UNIT_L2_NORM":
-            vector = _unit(vector)
         mask = self._filter(query.datapoint)
         candidates = np.arange(n) if mask is None else np.flatnonzero(mask)
-        if len(candidates) * 2 < n:
-            # Filters usually leave a few rows (one user's messages): score only those.
-            scores = self._scores(vector, self.matrix[candidates], self.sq_norms[candidates])
-        else:
-            # Copying most of the matrix would cost more than scoring all of it.
-            scores = self._scores(vector, self.matrix[:n], self.sq_norms[:n])[candidates]
         if len(candidates) == 0:
             return []
+        scores = np.zeros(len(candidates), dtype=np.float32)
+        if dense:
+            if self.config.feature_norm == "UNIT_L2_NORM":
+                vector = _unit(vector)
+            if len(candidates) * 2 < n:
+                # Filters usually leave a few rows (one user's messages): score only those.
+                scores = self._scores(vector, self.matrix[candidates], self.sq_norms[candidates])
+            else:
+                # Copying most of the matrix would cost more than scoring all of it.
+                scores = self._scores(vector, self.matrix[:n], self.sq_norms[:n])[candidates]
+        sparse_scores = np.array(
+            [_sparse_dot(sparse_query, self.sparse[int(r)]) for r in candidates]
+            if sparse_query
+            else np.zeros(len(candidates)),
+            dtype=np.float64,
+        )
         # Sort key: smaller is closer.
-        keys = -scores if self.config.distance in _SIMILARITIES else scores
+        if dense and not sparse_query:
+            keys = -scores if self.config.distance in _SIMILARITIES else scores
+        elif not dense:
+            keep = sparse_scores > 0
+            candidates, scores, sparse_scores = candidates[keep], scores[keep], sparse_scores[keep]
+            keys = -sparse_scores
+        else:
+            keys = -_rrf(
+                -scores if self.config.distance in _SIMILARITIES else scores,
+                sparse_scores,
+                alpha,
+            )
         cap = query.per_crowding_attribute_neighbor_count
         if cap == 0 and wanted < len(candidates):
             top = np.argpartition(keys, wanted - 1)[:wanted]
             order = top[np.lexsort((candidates[top], keys[top]))]
         else:
             order = np.lexsort((candidates, keys))
-        results: list[tuple[int, float]] = []
+        results: list[tuple[int, float, float]] = []
         per_attribute: dict[str, int] = {}
         for position in order:
             row = int(candidates[position])
@@ -389,7 +428,7 @@ class IndexData:
                 if per_attribute.get(attribute, 0) >= cap:
                     continue
                 per_attribute[attribute] = per_attribute.get(attribute, 0) + 1
-            results.append((row, float(scores[position])))
+            results.append((row, float(scores[position]), float(sparse_scores[position])))
             if len(results) == wanted:
                 break
         return results
@@ -412,6 +451,47 @@ def _rows(table: dict[tuple[str, str], set[int]], namespace: str, tokens: Iterab
     for token in tokens:
         rows |= table.get((namespace, token), set())
     return np.fromiter(rows, dtype=np.int64, count=len(rows))
+
+
+RRF_K = 60  # Vertex does not publish its constant; 60 is the RRF paper's.
+
+
+def _sparse(datapoint: Any, owner: str) -> dict[int, float]:
+    """A datapoint's or query's sparse embedding as {dimension: value}; refused if malformed."""
+    if not datapoint.HasField("sparse_embedding"):
+        return {}
+    embedding = datapoint.sparse_embedding
+    if len(embedding.values) != len(embedding.dimensions):
+        raise invalid(
+            f"sparse_embedding of {owner} has {len(embedding.values)} values for "
+            f"{len(embedding.dimensions)} dimensions"
+        )
+    pairs = dict(zip(embedding.dimensions, embedding.values, strict=True))
+    if len(pairs) != len(embedding.dimensions):
+        raise invalid(f"sparse_embedding of {owner} repeats a dimension")
+    if not all(np.isfinite(v) for v in pairs.values()):
+        raise invalid(f"sparse_embedding of {owner} is not finite")
+    return {int(d): float(v) for d, v in pairs.items()}
+
+
+def _sparse_dot(query: dict[int, float], row: dict[int, float]) -> float:
+    if len(row) < len(query):
+        return sum(v * query[d] for d, v in row.items() if d in query)
+    return sum(v * row[d] for d, v in query.items() if d in row)
+
+
+def _rrf(dense_keys: np.ndarray, sparse_scores: np.ndarray, alpha: float) -> np.ndarray:
+    """Fused scores (larger is better): dense ranks from `dense_keys` (smaller is closer),
+    sparse ranks over the rows that share a dimension with the query."""
+    fused = np.zeros(len(dense_keys), dtype=np.float64)
+    dense_rank = np.empty(len(dense_keys), dtype=np.int64)
+    dense_rank[np.argsort(dense_keys, kind="stable")] = np.arange(1, len(dense_keys) + 1)
+    fused += alpha / (RRF_K + dense_rank)
+    matched = np.flatnonzero(sparse_scores > 0)
+    if len(matched):
+        order = matched[np.argsort(-sparse_scores[matched], kind="stable")]
+        fused[order] += (1.0 - alpha) / (RRF_K + np.arange(1, len(order) + 1))
+    return fused
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -541,8 +621,10 @@ class VectorSearch:
         response = FindNeighborsResponse()
         for query in request.queries:
             nearest = response.nearest_neighbors.add(id=query.datapoint.datapoint_id)
-            for row, distance in data.find(query):
+            for row, distance, sparse_distance in data.find(query):
                 neighbor = nearest.neighbors.add(distance=distance)
+                if sparse_distance:
+                    neighbor.sparse_distance = sparse_distance
                 neighbor.datapoint.CopyFrom(data.datapoint(row, request.return_full_datapoint))
         return response
 

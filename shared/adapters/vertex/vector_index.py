@@ -5,17 +5,24 @@ Each datapoint is one message: id = message id, string restricts `tenant`, `user
 `role` and `embedding_model`, a numeric restrict `created_at` (epoch seconds), crowding by session,
 and the embedding model id also in `embedding_metadata`. Filtering on `embedding_model` keeps a
 search inside one vector space while a re-embed replaces the vectors of an older model.
+
+Keywords live in the same datapoint as a sparse embedding over a hashed vocabulary (a term's
+dimension is the first 63 bits of its BLAKE2b hash, its value the term's weight), so a keyword
+query is a sparse query and a hybrid one is Vector Search's own hybrid query: dense and sparse
+embeddings in one `FindNeighborsRequest.Query`, fused by its reciprocal rank fusion (`rrf.alpha`
+= the dense weight), restricts applying to both.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.errors import HybridSessionsError, InvalidInput, Unavailable
-from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, VectorRecord
+from shared.ports.vector_index import RRF_K, Neighbor, VectorFilter, VectorIndex, VectorRecord
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -122,17 +129,70 @@ class VertexVectorIndex(VectorIndex):
         limit: int = 10,
         per_session: int | None = None,
     ) -> list[Neighbor]:
+        found = self._query(where, limit, per_session, vector=vector)
+        return [Neighbor(id=i, distance=d, session_id=s) for i, d, _, s in found]
+
+    def find_by_terms(
+        self,
+        terms: Mapping[str, float],
+        *,
+        where: VectorFilter,
+        limit: int = 10,
+        per_session: int | None = None,
+    ) -> list[Neighbor]:
+        if not terms:
+            return []
+        found = self._query(where, limit, per_session, terms=terms)
+        return [Neighbor(id=i, distance=sd, session_id=s) for i, _, sd, s in found]
+
+    def find_hybrid(
+        self,
+        vector: Sequence[float],
+        terms: Mapping[str, float],
+        *,
+        where: VectorFilter,
+        limit: int = 10,
+        per_session: int | None = None,
+        dense_weight: float = 0.5,
+    ) -> list[Neighbor]:
+        if not terms:
+            return self.find_neighbors(vector, where=where, limit=limit, per_session=per_session)
+        found = self._query(
+            where, limit, per_session, vector=vector, terms=terms, alpha=dense_weight
+        )
+        # Vector Search returns the fused order but not the fused score: RRF's by rank.
+        return [
+            Neighbor(id=i, distance=1.0 / (RRF_K + rank), session_id=s)
+            for rank, (i, _, _, s) in enumerate(found, 1)
+        ]
+
+    def _query(
+        self,
+        where: VectorFilter,
+        limit: int,
+        per_session: int | None,
+        *,
+        vector: Sequence[float] = (),
+        terms: Mapping[str, float] | None = None,
+        alpha: float | None = None,
+    ) -> list[tuple[str, float, float, str | None]]:
+        """(id, distance, sparse distance, session) of one query's neighbours."""
         from google.cloud.aiplatform_v1 import types
 
+        point = types.IndexDatapoint(
+            feature_vector=list(vector),
+            restricts=_filter_restricts(where),
+            numeric_restricts=_filter_numeric(where),
+        )
+        if terms:
+            point.sparse_embedding = _sparse_embedding(terms)
         query = types.FindNeighborsRequest.Query(
-            datapoint=types.IndexDatapoint(
-                feature_vector=list(vector),
-                restricts=_filter_restricts(where),
-                numeric_restricts=_filter_numeric(where),
-            ),
+            datapoint=point,
             neighbor_count=limit,
             per_crowding_attribute_neighbor_count=per_session or 0,
         )
+        if alpha is not None:
+            query.rrf = types.FindNeighborsRequest.Query.RRF(alpha=alpha)
         request = types.FindNeighborsRequest(
             index_endpoint=self._require(self._index_endpoint, "HS_VECTOR_INDEX_ENDPOINT"),
             deployed_index_id=self._require(self._deployed_index_id, "HS_VECTOR_DEPLOYED_INDEX_ID"),
@@ -142,7 +202,12 @@ class VertexVectorIndex(VectorIndex):
         if not response.nearest_neighbors:
             return []
         return [
-            Neighbor(id=n.datapoint.datapoint_id, distance=n.distance)
+            (
+                n.datapoint.datapoint_id,
+                n.distance,
+                n.sparse_distance,
+                n.datapoint.crowding_tag.crowding_attribute or None,
+            )
             for n in response.nearest_neighbors[0].neighbors
         ]
 
@@ -172,7 +237,7 @@ def _datapoint(record: VectorRecord) -> Any:
     metadata = struct_pb2.Struct()
     metadata.update({"embedding_model": record.model_id})
     restrict = types.IndexDatapoint.Restriction
-    return types.IndexDatapoint(
+    point = types.IndexDatapoint(
         datapoint_id=record.id,
         feature_vector=list(record.vector),
         restricts=[
@@ -190,6 +255,21 @@ def _datapoint(record: VectorRecord) -> Any:
         crowding_tag=types.IndexDatapoint.CrowdingTag(crowding_attribute=record.session_id),
         embedding_metadata=metadata,
     )
+    if record.terms:
+        point.sparse_embedding = _sparse_embedding(record.terms)
+    return point
+
+
+def term_dimension(term: str) -> int:
+    """A term's dimension in the hashed vocabulary (63 bits: a non-negative int64)."""
+    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def _sparse_embedding(terms: Mapping[str, float]) -> Any:
+    from google.cloud.aiplatform_v1 import types
+
+    dimensions = [term_dimension(t) for t in terms]
+    return types.IndexDatapoint.SparseEmbedding(dimensions=dimensions, values=list(terms.values()))
 
 
 def _filter_restricts(where: VectorFilter) -> list[Any]:
