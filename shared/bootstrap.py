@@ -182,6 +182,10 @@ class Services:
     @property
     def vectors(self) -> VectorIndex:
         def build() -> VectorIndex:
+            if self.settings.vector_backend == "firestore":
+                from shared.adapters.firestore.vector_index import FirestoreVectorIndex
+
+                return FirestoreVectorIndex(self._firestore())
             from shared.adapters.vertex.vector_index import VertexVectorIndex
 
             return VertexVectorIndex.from_settings(self.settings)
@@ -213,7 +217,10 @@ class Services:
     def _vector_search_configured(self) -> bool:
         if {"embedder", "vectors"} <= self._injected:
             return True
-        return bool(self.settings.vector_index_endpoint and self.settings.vector_deployed_index_id)
+        settings = self.settings
+        if settings.vector_backend == "firestore":
+            return True  # the database every function already uses
+        return bool(settings.vector_index_endpoint and settings.vector_deployed_index_id)
 
     def _search_ports(self) -> tuple[SearchPort[Embedder], SearchPort[VectorIndex]]:
         if not self._vector_search_configured():
@@ -240,6 +247,7 @@ class Services:
                 s.search_fallback_sessions,
                 s.search_fallback_messages,
                 s.session_retention_days,
+                ranking=s.search_ranking,
             )
             return MessageSearch(
                 self.store, *self._search_ports(), self.outages, limits, clock=self.clock
@@ -335,10 +343,14 @@ class Services:
     @property
     def ingest(self) -> IngestService:
         def build() -> IngestService:
+            from shared.services.index_text import IndexTextBuilder
             from shared.services.ingest_service import IngestService
 
             return IngestService(
-                analytics=self.analytics, embedder=self.embedder, vectors=self.vectors
+                analytics=self.analytics,
+                embedder=self.embedder,
+                vectors=self.vectors,
+                index_text=IndexTextBuilder(self.store.get_messages),
             )
 
         return self._once("ingest", build)

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field("text-embedding-005", description="Embedding model.")
     embedding_dimensions: int = Field(768, gt=0, description="Vector size of the index.")
+    vector_backend: Literal["firestore", "vertex"] = Field(
+        "vertex",
+        description="Where vectors live: firestore (find_nearest, no idle cost) or vertex "
+        "(Vertex AI Vector Search, for scale).",
+    )
     vector_index: str | None = Field(
         None, description="Vector Search index resource name (projects/../indexes/..)."
     )
@@ -157,6 +162,11 @@ class Settings(BaseSettings):
     # --- Search, similar conversations, analytics (the search function) ----------------
     search_max_results: int = Field(
         100, gt=0, le=500, description="Deepest result a search pages to (its over-fetch)."
+    )
+    search_ranking: Literal["dense", "keyword", "hybrid"] = Field(
+        "dense",
+        description="How search ranks by meaning: dense vectors, keywords, or both fused (RRF); "
+        "dense measured best on the project's evaluation set (benchmarks/README.md).",
     )
     search_fallback_sessions: int = Field(
         20, gt=0, le=200, description="Keyword fallback: the caller's most recent sessions read."

@@ -376,7 +376,7 @@ def test_firestore_index_keys_are_distinct_per_declaration(tmp_path: Path) -> No
         {"indexes": "local.indexes", "fields": "local.fields"},
     )
     assert sorted(out["indexes"]) == [
-        "messages|COLLECTION_GROUP|tags:CONTAINS|embedding:VECTOR",
+        "messages|COLLECTION_GROUP|tags:CONTAINS|embedding:VECTOR768",
         "sessions|COLLECTION|user_id:ASCENDING|updated_at:ASCENDING",
         "sessions|COLLECTION|user_id:ASCENDING|updated_at:DESCENDING",
     ]

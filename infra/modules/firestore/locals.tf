@@ -10,7 +10,7 @@ locals {
     for idx in try(local.index_spec.indexes, []) :
     join("|", concat(
       [idx.collectionGroup, try(idx.queryScope, "COLLECTION")],
-      [for f in idx.fields : format("%s:%s", f.fieldPath, try(f.order, try(f.arrayConfig, "VECTOR")))]
+      [for f in idx.fields : format("%s:%s", f.fieldPath, try(f.order, try(f.arrayConfig, "VECTOR${f.vectorConfig.dimension}")))]
     )) => idx
   }
 
