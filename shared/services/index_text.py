@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.domain.errors import HybridSessionsError
+from shared.domain.events import MessageData
 from shared.domain.ids import message_id
 from shared.domain.models import Message
 from shared.ports.analytics_sink import MessageRecord
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 NeighbourMode = Literal["none", "question", "pair"]
 """none: own text only; question: a reply carries its question; pair: both carry each other."""
 
+Turn = Message | MessageData
+"""A stored message or one as its event carries it: both have id, session, seq, role, text."""
 # Reads messages of one user by id: SessionStore.get_messages(tenant, user, ids).
 MessageReader = Callable[[str, str, list[str]], Sequence[Message]]
 NEIGHBOUR_TERM_WEIGHT = 0.5
@@ -49,15 +52,15 @@ class IndexTextBuilder:
 
     def build(self, records: Sequence[MessageRecord]) -> list[IndexText]:
         """Index texts of `records`' messages, in order (one read per user at most)."""
-        users: dict[tuple[str, str], list[Message]] = {}
+        users: dict[tuple[str, str], list[Turn]] = {}
         for r in records:
             users.setdefault((r.tenant_id, r.user_id), []).append(r.message)
-        neighbours: dict[str, Message] = {}
+        neighbours: dict[str, Turn] = {}
         for (tenant_id, user_id), messages in users.items():
             neighbours.update(self._neighbours(tenant_id, user_id, messages))
         return [self._text(r.message, neighbours.get(r.message.message_id)) for r in records]
 
-    def _wanted(self, message: Message) -> str | None:
+    def _wanted(self, message: Turn) -> str | None:
         if self.mode == "none":
             return None
         if message.role == "assistant" and message.seq > 0:
@@ -67,10 +70,10 @@ class IndexTextBuilder:
         return None
 
     def _neighbours(
-        self, tenant_id: str, user_id: str, messages: Sequence[Message]
-    ) -> dict[str, Message]:
+        self, tenant_id: str, user_id: str, messages: Sequence[Turn]
+    ) -> dict[str, Turn]:
         wanted = {m.message_id: w for m in messages if (w := self._wanted(m)) is not None}
-        known = {m.message_id: m for m in messages}
+        known: dict[str, Turn] = {m.message_id: m for m in messages}
         missing = [w for w in dict.fromkeys(wanted.values()) if w not in known]
         if missing and self.reader is not None:
             try:
@@ -78,7 +81,7 @@ class IndexTextBuilder:
             except HybridSessionsError as exc:
                 # Better indexed on its own text now than not indexed until the store is back.
                 log.warning("index text: neighbours not read (%s); own text only", exc.code)
-        found: dict[str, Message] = {}
+        found: dict[str, Turn] = {}
         for mid, want in wanted.items():
             other = known.get(want)
             # A reply's neighbour must be the question it answers, and the other way round.
@@ -87,7 +90,7 @@ class IndexTextBuilder:
         return found
 
     @staticmethod
-    def _text(message: Message, neighbour: Message | None) -> IndexText:
+    def _text(message: Turn, neighbour: Turn | None) -> IndexText:
         terms = document_terms(message.content)
         if neighbour is None:
             return IndexText(message.content, terms)
