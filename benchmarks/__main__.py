@@ -21,6 +21,7 @@ from benchmarks import client_import, cold_start, cost, ingest, lookup, peer_com
 from benchmarks.harness import Bench
 from benchmarks.plan import FULL, QUICK, Plan
 from benchmarks.report import Report, Section
+from benchmarks.retrieval import bench as retrieval
 
 HERE = Path(__file__).resolve().parent
 Runner = Callable[[Bench | None, Plan, Report], Section]
@@ -45,6 +46,7 @@ SECTIONS: dict[str, Runner] = {
     "lookup": lambda bench, plan, report: lookup.run(_up(bench), plan),
     "ingest": lambda bench, plan, report: ingest.run(_up(bench), plan),
     "search": lambda bench, plan, report: search.run(_up(bench), plan),
+    "retrieval": lambda bench, plan, report: retrieval.run(_up(bench), plan),
     "cost": lambda bench, plan, report: cost.run(report),
 }
 """Sections in the order they run; cold start runs before the stack, cost after it."""
