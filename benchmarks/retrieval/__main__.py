@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                         time_words=time_words,
                         speaker_cue=cue,
                     )
-                    outcome = evaluate(part, store, embedder, vectors, lambda lim=limits: lim)
+                    outcome = evaluate(part, store, embedder, vectors, limits)
                     head = [neighbours, ranking, f"{weight:.2f}", _on(time_words), _on(cue)]
                     print(" | ".join([*head, *outcome.scores.row(), f"{outcome.similar_hit1:.3f}"]))
                     by_kind = {}

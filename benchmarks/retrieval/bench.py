@@ -207,7 +207,7 @@ def measure(
         for ranking in RANKINGS:
             index.queries = index.returned = 0
             limits = replace(DEFAULTS, ranking=ranking)  # type: ignore[arg-type]
-            outcome = evaluate(test, store, embedder, index, lambda lim=limits: lim)
+            outcome = evaluate(test, store, embedder, index, limits)
             searches = len(test.questions) + len(test.similar)
             found.append(
                 Measured(
@@ -226,9 +226,7 @@ def ablation(evalset: EvalSet, embedder: CachedEmbedder) -> list[tuple[str, Outc
         if neighbours not in indexes:
             indexes[neighbours] = InMemoryVectorIndex()
             index_set(evalset, store, embedder, indexes[neighbours], neighbours)
-        rows.append(
-            (label, evaluate(test, store, embedder, indexes[neighbours], lambda lim=limits: lim))
-        )
+        rows.append((label, evaluate(test, store, embedder, indexes[neighbours], limits)))
     return rows
 
 

@@ -34,6 +34,7 @@ from shared.services.similar_sessions import SimilarSessions
 
 INDEX_BATCH = 64
 DEPTH = 10
+DEFAULT_LIMITS = SearchLimits()
 
 
 class CachedEmbedder(Embedder):
@@ -81,6 +82,10 @@ class Outcome:
     scores: Scores
     similar_hit1: float | None
     results: dict[str, list[str]]
+
+
+def _clock(when: datetime) -> Callable[[], datetime]:
+    return lambda: when
 
 
 def seed_store(evalset: EvalSet) -> InMemorySessionStore:
@@ -132,7 +137,7 @@ def index_set(
                     tenant_id=s.tenant_id,
                     user_id=s.user_id,
                     event_id=f"eval-{message.message_id}",
-                    message=message,
+                    message=message.data(),
                 )
             )
     return sum(
@@ -146,7 +151,7 @@ def evaluate(
     store: InMemorySessionStore,
     embedder: Embedder,
     vectors: VectorIndex,
-    search_options: Callable[[], SearchLimits] = SearchLimits,
+    limits: SearchLimits = DEFAULT_LIMITS,
 ) -> Outcome:
     """Ask every question and similar case of `evalset` (one split) against indexed data."""
     asked_at = {q.asked_at for q in evalset.questions} or {datetime.now(UTC)}
@@ -158,8 +163,8 @@ def evaluate(
             lambda: embedder,
             lambda: vectors,
             Outages(15.0),
-            search_options(),
-            clock=lambda when=when: when,
+            limits,
+            clock=_clock(when),
         )
         for when in asked_at
     }

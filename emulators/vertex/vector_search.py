@@ -384,7 +384,7 @@ class IndexData:
         candidates = np.arange(n) if mask is None else np.flatnonzero(mask)
         if len(candidates) == 0:
             return []
-        scores = np.zeros(len(candidates), dtype=np.float32)
+        scores: np.ndarray = np.zeros(len(candidates), dtype=np.float32)
         if dense:
             if self.config.feature_norm == "UNIT_L2_NORM":
                 vector = _unit(vector)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -18,8 +19,8 @@ from shared.services.time_words import time_window
 NOW = datetime(2026, 6, 18, 15, 0, tzinfo=UTC)  # a Thursday
 
 
-def d(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def d(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -135,7 +136,7 @@ def test_index_texts_survive_a_store_outage() -> None:
     assert IndexTextBuilder(mode="none").build([_record(reply)])[0].text == "Look at Alfama."
 
 
-def _search_over(messages: list[tuple[str, str, datetime]]):  # type: ignore[no-untyped-def]
+def _search_over(messages: list[tuple[str, str, datetime]]) -> Any:
 
     from shared.adapters.in_memory.analytics_sink import InMemoryAnalyticsSink
     from shared.adapters.in_memory.embedder import InMemoryEmbedder

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -95,7 +96,7 @@ class World:
         return sid
 
 
-def world(*, configured: bool = True, retry_s: float = 15.0, **limits: int) -> World:
+def world(*, configured: bool = True, retry_s: float = 15.0, **limits: Any) -> World:
     store, embedder, vectors, ticks = (
         InMemorySessionStore(),
         InMemoryEmbedder(),
