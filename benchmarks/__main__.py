@@ -17,7 +17,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks import client_import, cold_start, cost, ingest, lookup, peer_compare, search, turns
+from benchmarks import (
+    client_import,
+    cold_start,
+    cost,
+    hot_session,
+    ingest,
+    lookup,
+    peer_compare,
+    search,
+    turns,
+)
 from benchmarks.harness import Bench
 from benchmarks.plan import FULL, QUICK, Plan
 from benchmarks.report import Report, Section
@@ -43,6 +53,7 @@ SECTIONS: dict[str, Runner] = {
     ),
     "turns": lambda bench, plan, report: turns.run(_up(bench), plan),
     "peer": lambda bench, plan, report: peer_compare.run(_up(bench), plan),
+    "hot_session": lambda bench, plan, report: hot_session.run(_up(bench), plan),
     "lookup": lambda bench, plan, report: lookup.run(_up(bench), plan),
     "ingest": lambda bench, plan, report: ingest.run(_up(bench), plan),
     "search": lambda bench, plan, report: search.run(_up(bench), plan),
