@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     max_page_size: int = Field(1000, gt=0, description="Largest page size a request may ask.")
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0, description="Largest request body.")
     max_append_messages: int = Field(
-        250, gt=0, le=400, description="Messages per append request (one transaction)."
+        250, gt=0, le=400, description="Messages per append request (one commit)."
     )
     max_metadata_bytes: int = Field(16_384, gt=0, description="Largest metadata object (JSON).")
     max_title_chars: int = Field(200, gt=0, description="Longest session title.")
