@@ -18,16 +18,16 @@ from collections.abc import Iterator
 import grpc
 from google.pubsub_v1 import types
 
-from .names import ApiError, invalid
-from .state import (
+from .model import (
     MAX_ACK_DEADLINE_S,
     MAX_PULL_MESSAGES,
     MAX_PULL_RESPONSE_BYTES,
     MIN_ACK_DEADLINE_S,
     Delivery,
     Lease,
-    PubSubState,
 )
+from .names import ApiError, invalid
+from .state import PubSubState
 
 log = logging.getLogger("emulators.pubsub.streaming")
 
