@@ -32,7 +32,8 @@ from google.cloud.firestore_v1.types import firestore as _fs
 
 from . import paths as P
 from .errors import RpcError, invalid
-from .query import Plan, run
+from .execute import run
+from .query import Plan
 from .store import HISTORY_RETENTION_US, Database, Doc, ts_to_us
 
 log = logging.getLogger("emulators.firestore")

@@ -1,28 +1,21 @@
-"""StructuredQuery: validation, Firestore's implicit ordering, filters, cursors, execution.
+"""StructuredQuery: validation, Firestore's implicit ordering, filters, cursors, projections.
 
-`compile_query` turns the proto into a `Plan` (or raises INVALID_ARGUMENT); `run` executes a
-plan against one database, reading as of a time or now. Only the named collection (or the
-collections with the named id, for a collection-group query) is read. Live queries walk
-documents in id order when ordered by `__name__`, or a per-collection sorted single-field
-index when ordered by a field, and stop once `offset + limit` results are found; everything
-else (several collections, a `read_time` in the past) filters and then partially sorts.
+`compile_query` turns the proto into a `Plan` (or raises INVALID_ARGUMENT); `execute.run` runs
+a plan, `nearest.py` holds `find_nearest`.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from google.cloud.firestore_v1.types import query as _query
 
 from .errors import invalid
+from .nearest import compile_nearest
 from .paths import Path, canonical_field_path, parse_document_name, parse_field_path
-from .store import NAME_PATH, Collection, Database, Doc
+from .store import NAME_PATH, Doc
 from .values import (
     ARRAY,
     NAN,
@@ -32,17 +25,14 @@ from .values import (
     get_field,
     is_nan,
     is_null,
-    make_number,
     set_field,
     value_key,
-    vector_of,
 )
 
 SQ = _query.StructuredQuery
 FieldOp = SQ.FieldFilter.Operator
 UnaryOp = SQ.UnaryFilter.Operator
 Direction = SQ.Direction
-Measure = SQ.FindNearest.DistanceMeasure
 
 INEQUALITY_OPS = {
     FieldOp.LESS_THAN,
@@ -67,9 +57,7 @@ OP_NAMES = {
 MAX_DISJUNCTIONS = 30
 MAX_IN_VALUES = 30
 MAX_NOT_IN_VALUES = 10
-MAX_FIND_NEAREST_LIMIT = 1000
-MAX_VECTOR_DIMENSION = 2048
-INDEX_WALK_MIN_DOCS = 64  # smaller collections are simply sorted
+
 
 Pred = Callable[[Doc], bool]
 
@@ -173,7 +161,7 @@ def compile_query(db_name: str, parent: Path, sq: Any) -> Plan:
     if sq.HasField("select"):
         plan.projection = [parse_field_path(f.field_path) for f in sq.select.fields]
     if sq.HasField("find_nearest"):
-        plan.nearest = _compile_nearest(sq.find_nearest)
+        plan.nearest = compile_nearest(sq.find_nearest)
     return plan
 
 
@@ -399,291 +387,6 @@ def _check_combinations(where: Any, dnf: list[list[Term]]) -> None:
             raise invalid("A maximum of 1 'ARRAY_CONTAINS' filter is allowed per disjunction.")
 
 
-def _compile_nearest(fn: Any) -> Any:
-    fp = parse_field_path(fn.vector_field.field_path)
-    qv = vector_of(fn.query_vector)
-    if qv is None:
-        raise invalid("find_nearest needs a query vector (a Vector value).")
-    if not 0 < len(qv) <= MAX_VECTOR_DIMENSION:
-        raise invalid(f"The query vector must have 1 to {MAX_VECTOR_DIMENSION} dimensions.")
-    if fn.distance_measure not in (Measure.EUCLIDEAN, Measure.COSINE, Measure.DOT_PRODUCT):
-        raise invalid("find_nearest needs a distance measure (EUCLIDEAN, COSINE, DOT_PRODUCT).")
-    if not fn.HasField("limit") or not 0 < fn.limit.value <= MAX_FIND_NEAREST_LIMIT:
-        raise invalid(f"find_nearest needs a limit between 1 and {MAX_FIND_NEAREST_LIMIT}.")
-    result_field = parse_field_path(fn.distance_result_field) if fn.distance_result_field else None
-    threshold = fn.distance_threshold.value if fn.HasField("distance_threshold") else None
-    return _Nearest(fp, qv, fn.distance_measure, fn.limit.value, result_field, threshold)
-
-
-@dataclass
-class _Nearest:
-    field: Path
-    query: list[float]
-    measure: int
-    limit: int
-    result_field: Path | None
-    threshold: float | None
-
-
-# --- executing ------------------------------------------------------------------------------
-
-
-def _cmp_keys(doc_keys: tuple, cur: list[tuple], dirs: list[bool]) -> int:
-    for i, b in enumerate(cur):
-        a = doc_keys[i]
-        if a != b:
-            r = -1 if a < b else 1
-            return -r if dirs[i] else r
-    return 0
-
-
-class _Reversed:
-    __slots__ = ("k",)
-
-    def __init__(self, k: tuple) -> None:
-        self.k = k
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return other.k < self.k
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and self.k == other.k
-
-
-def run(db: Database, plan: Plan, at_us: int | None = None) -> list[Doc]:
-    """The documents a plan returns, in order, before projection."""
-    if plan.nearest is not None:
-        return _run_nearest(db, plan, at_us)
-    live = at_us is None or at_us >= db.last_commit_us
-    if not plan.all_descendants:
-        coll = db.collection((*plan.parent, plan.collection_id))
-        if coll is None:
-            return []
-        if live and len(coll.docs) >= INDEX_WALK_MIN_DOCS:
-            if plan.orders[0][0] == NAME_PATH:
-                return _walk_ids(plan, coll)
-            return _walk_index(plan, coll)
-        colls = [coll]
-    else:
-        colls = db.group_collections(plan.collection_id, plan.parent)
-    return _scan_sort(plan, (d for c in colls for d in db.docs_at(c, at_us)))
-
-
-def _accept_start(plan: Plan, keys: tuple, dirs: list[bool]) -> bool:
-    if plan.start is None:
-        return True
-    c = _cmp_keys(keys, plan.start[0], dirs)
-    return c >= 0 if plan.start[1] else c > 0
-
-
-def _accept_end(plan: Plan, keys: tuple, dirs: list[bool]) -> bool:
-    if plan.end is None:
-        return True
-    c = _cmp_keys(keys, plan.end[0], dirs)
-    return c < 0 if plan.end[1] else c <= 0
-
-
-def _order_keys(d: Doc, fps: list[Path]) -> tuple | None:
-    out = []
-    for fp in fps:
-        k = d.key(fp)
-        if k is None:
-            return None
-        out.append(k)
-    return tuple(out)
-
-
-def _wanted(plan: Plan) -> int | None:
-    return None if plan.limit is None else plan.offset + plan.limit
-
-
-def _finish(plan: Plan, docs: list[Doc]) -> list[Doc]:
-    docs = docs[plan.offset :]
-    if plan.limit is not None:
-        docs = docs[: plan.limit]
-    return docs
-
-
-def _scan_sort(plan: Plan, docs: Iterable[Doc]) -> list[Doc]:
-    fps = [f for f, _ in plan.orders]
-    dirs = [d for _, d in plan.orders]
-    pred = plan.pred
-    rows = []
-    for d in docs:
-        if pred is not None and not pred(d):
-            continue
-        keys = _order_keys(d, fps)
-        if keys is None:
-            continue
-        if not _accept_start(plan, keys, dirs) or not _accept_end(plan, keys, dirs):
-            continue
-        rows.append((keys, d))
-    sort_key, reverse = _sort_spec(dirs)
-    wanted = _wanted(plan)
-    if wanted is not None and wanted < len(rows) // 4:
-        top = (heapq.nlargest if reverse else heapq.nsmallest)(wanted, rows, key=sort_key)
-    else:
-        top = sorted(rows, key=sort_key, reverse=reverse)
-    return _finish(plan, [d for _, d in top])
-
-
-def _sort_spec(dirs: list[bool]) -> tuple[Callable, bool]:
-    """A sort key over (keys, doc) rows, and whether to reverse, for these directions."""
-    if not any(dirs):
-        return itemgetter(0), False
-    if all(dirs):
-        return itemgetter(0), True
-
-    def sort_key(row: tuple) -> tuple:
-        return tuple(
-            _Reversed(k) if desc else _KeyBox(k) for k, desc in zip(row[0], dirs, strict=True)
-        )
-
-    return sort_key, False
-
-
-class _KeyBox:
-    __slots__ = ("k",)
-
-    def __init__(self, k: tuple) -> None:
-        self.k = k
-
-    def __lt__(self, other: _KeyBox) -> bool:
-        return self.k < other.k
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _KeyBox) and self.k == other.k
-
-
-def _walk_ids(plan: Plan, coll: Collection) -> list[Doc]:
-    """Ordered by __name__ within one collection: walk the sorted ids."""
-    desc = plan.orders[0][1]
-    ids = coll.ids
-    fps = [f for f, _ in plan.orders]
-    dirs = [d for _, d in plan.orders]
-    if plan.start is not None and plan.start[0]:
-        ref = plan.start[0][0][1]  # the reference's segments
-        cid = ref[-1]
-        if desc:
-            pos = bisect.bisect_right(ids, cid)
-            order: Iterable[str] = (ids[i] for i in range(pos - 1, -1, -1))
-        else:
-            pos = bisect.bisect_left(ids, cid)
-            order = (ids[i] for i in range(pos, len(ids)))
-    else:
-        order = reversed(ids) if desc else iter(ids)
-    return _collect(plan, (coll.docs[i] for i in order), fps, dirs)
-
-
-def _collect(plan: Plan, docs: Iterable[Doc], fps: list[Path], dirs: list[bool]) -> list[Doc]:
-    wanted = _wanted(plan)
-    pred = plan.pred
-    out: list[Doc] = []
-    for d in docs:
-        keys = _order_keys(d, fps)
-        if keys is None:
-            continue
-        if not _accept_start(plan, keys, dirs):
-            continue
-        if not _accept_end(plan, keys, dirs):
-            break
-        if pred is not None and not pred(d):
-            continue
-        out.append(d)
-        if wanted is not None and len(out) >= wanted:
-            break
-    return _finish(plan, out)
-
-
-def _walk_index(plan: Plan, coll: Collection) -> list[Doc]:
-    """Ordered by a field first: walk that field's sorted index, group by equal values."""
-    first, desc = plan.orders[0]
-    idx = coll.index(first)
-    fps = [f for f, _ in plan.orders]
-    dirs = [d for _, d in plan.orders]
-    simple = len(plan.orders) == 2 and plan.orders[1] == (NAME_PATH, desc)
-    n = len(idx)
-    if plan.start is not None and plan.start[0]:
-        ck = plan.start[0][0]
-        if desc:
-            i = bisect.bisect_right(idx, ck, key=itemgetter(0)) - 1
-        else:
-            i = bisect.bisect_left(idx, ck, key=itemgetter(0))
-    else:
-        i = n - 1 if desc else 0
-    step = -1 if desc else 1
-    docs = coll.docs
-    sort_key, reverse = _sort_spec(dirs)
-
-    def ordered() -> Iterable[Doc]:
-        j = i
-        while 0 <= j < n:
-            if simple:
-                yield docs[idx[j][1]]
-                j += step
-                continue
-            k = idx[j][0]
-            group = []
-            while 0 <= j < n and idx[j][0] == k:
-                group.append(docs[idx[j][1]])
-                j += step
-            if len(group) > 1:
-                rows = [(k2, d) for d in group if (k2 := _order_keys(d, fps)) is not None]
-                rows.sort(key=sort_key, reverse=reverse)
-                group = [d for _, d in rows]
-            yield from group
-
-    return _collect(plan, ordered(), fps, dirs)
-
-
-def _run_nearest(db: Database, plan: Plan, at_us: int | None) -> list[Doc]:
-    nn: _Nearest = plan.nearest
-    if plan.all_descendants:
-        colls = db.group_collections(plan.collection_id, plan.parent)
-    else:
-        c = db.collection((*plan.parent, plan.collection_id))
-        colls = [c] if c is not None else []
-    q = nn.query
-    dim = len(q)
-    qnorm = math.sqrt(sum(x * x for x in q))
-    rows = []
-    for coll in colls:
-        for d in db.docs_at(coll, at_us):
-            if plan.pred is not None and not plan.pred(d):
-                continue
-            vec = vector_of(d.value(nn.field))
-            if vec is None or len(vec) != dim:
-                continue
-            if nn.measure == Measure.EUCLIDEAN:
-                dist = math.sqrt(sum((a - b) ** 2 for a, b in zip(vec, q, strict=True)))
-            elif nn.measure == Measure.DOT_PRODUCT:
-                dist = sum(a * b for a, b in zip(vec, q, strict=True))
-            else:
-                vnorm = math.sqrt(sum(x * x for x in vec))
-                if vnorm == 0 or qnorm == 0:
-                    continue
-                dot = sum(a * b for a, b in zip(vec, q, strict=True))
-                dist = 1.0 - dot / (vnorm * qnorm)
-            if nn.threshold is not None:
-                if nn.measure == Measure.DOT_PRODUCT and dist < nn.threshold:
-                    continue
-                if nn.measure != Measure.DOT_PRODUCT and dist > nn.threshold:
-                    continue
-            rows.append((dist, d))
-    similarity = nn.measure == Measure.DOT_PRODUCT
-    rows.sort(key=lambda r: (-r[0] if similarity else r[0], r[1].path))
-    rows = rows[: nn.limit]
-    out = []
-    for dist, d in rows:
-        if nn.result_field is not None:
-            pb = Document()
-            pb.CopyFrom(d.pb)
-            set_field(pb.fields, nn.result_field, make_number(float(dist)))
-            d = Doc(d.path, pb, d.create_us, d.update_us)
-        out.append(d)
-    return out
-
-
 def project(doc: Doc, paths: list[Path] | None) -> Any:
     """The document proto to send: whole, or only the selected field paths."""
     if paths is None:
@@ -705,4 +408,4 @@ def describe_field(fp: Path) -> str:
     return canonical_field_path(fp)
 
 
-__all__ = ["REFERENCE", "Plan", "compile_query", "project", "run"]
+__all__ = ["REFERENCE", "Plan", "compile_query", "project"]

@@ -22,8 +22,9 @@ from google.rpc import code_pb2, status_pb2
 from . import paths as P
 from .aggregations import Aggregations
 from .errors import RpcError, invalid, not_found
+from .execute import run
 from .listen import ListenStream, serve_stream
-from .query import Plan, compile_query, project, run
+from .query import Plan, compile_query, project
 from .store import Database, Doc, ts_to_us
 from .transactions import Txn
 from .writes import check_unique_targets, parse_write_target, stage
