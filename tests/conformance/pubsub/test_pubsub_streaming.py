@@ -74,7 +74,7 @@ def test_subscribe_nack_is_redelivered(ps: PubSub) -> None:
     assert deliveries == {b"a": 2, b"b": 2, b"c": 2}
 
 
-@pytest.mark.ours_only("Google's emulator redelivers an ordering key out of order")
+@pytest.mark.ours_only("Google's delivers a key's next message before a nacked one")
 def test_ordering_keys_are_delivered_in_order(ps: PubSub) -> None:
     topic = ps.topic()
     sub = ps.subscription(topic, enable_message_ordering=True)
