@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov console browser run test test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
+.PHONY: setup checkov console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,6 +56,12 @@ run: setup console
 
 test: lint $(CHECKOV) console browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The second pass: the Firestore and Pub/Sub conformance suites and the integration tier again,
+# on Google's gcloud emulators (tests/README.md); the `official` cross-checks ran in `test`.
+test-official: setup
+	HS_TEST_EMULATORS=official $(PY) -m pytest -m "not official" \
+	  tests/conformance/firestore tests/conformance/pubsub tests/integration $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
