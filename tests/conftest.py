@@ -181,9 +181,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     started once per test session. `stack.url("gateway")`, `stack.address("firestore")`,
     `stack.env` (what a client process exports), `with stack.down("bigquery"): ...` (an outage).
     Firestore and BigQuery keep their data on disk, so an outage does not erase it. Logs:
-    build/test-logs/stack/<component>.log."""
+    build/test-logs/stack/[<xdist worker>/]<component>.log."""
+    # each pytest-xdist worker runs a stack of its own: its logs apart from the others'
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     config = StackConfig.on_free_ports(
-        data_dir=tmp_path_factory.mktemp("stack-data"), log_dir=LOG_DIR / "stack", official=OFFICIAL
+        data_dir=tmp_path_factory.mktemp("stack-data"),
+        log_dir=LOG_DIR / "stack" / worker,
+        official=OFFICIAL,
     )
     with Stack(config) as running:
         yield running

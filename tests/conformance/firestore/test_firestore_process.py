@@ -6,7 +6,11 @@ import os
 import signal
 import time
 
+import pytest
+
 from tests.conformance.firestore.firestore_helpers import emulator_process, make_client
+
+pytestmark = pytest.mark.ours_only("our emulator's own process: flags, persistence, signals")
 
 
 def test_data_dir_survives_a_clean_stop(tmp_path):

@@ -17,6 +17,8 @@ from .conftest import PubSub, make_clients
 from .push_endpoint import PushEndpoint
 from .raw_stream import RawStream
 
+pytestmark = pytest.mark.ours_only("our emulator's own process: flags and signals")
+
 
 def _start() -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()

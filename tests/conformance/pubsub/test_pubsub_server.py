@@ -19,6 +19,8 @@ from emulators.pubsub import Server
 from .conftest import PubSub, fast_retry, make_clients, secs
 from .push_endpoint import PushEndpoint
 
+pytestmark = pytest.mark.ours_only("our emulator in process: its clock and test hooks")
+
 
 def _emulator_now(server: Server) -> datetime:
     return datetime.fromtimestamp(server.clock.now(), UTC)
