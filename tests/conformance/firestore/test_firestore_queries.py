@@ -224,6 +224,7 @@ def test_cursor_walk_over_1000_documents_returns_each_once_in_order(lenient_db):
     assert ranks == sorted(ranks)
 
 
+@pytest.mark.ours_only("the speed of our emulator's ordered page walk")
 def test_page_query_on_10000_documents_is_fast(lenient_db):
     coll = lenient_db.collection("sessions").document(unique("s")).collection("messages")
     fill(coll, {f"m{i:05d}": {"seq": i, "role": ("user", "model")[i % 2]} for i in range(10_000)})
