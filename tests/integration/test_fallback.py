@@ -50,9 +50,9 @@ def error(response: requests.Response) -> tuple[int, str]:
 
 
 @pytest.mark.ours_only(
-    "catching up needs the push redeliveries to outlast the outage: Google's emulator retries a "
-    "failed push about once a second and drops it after the 5th attempt, never forwarding it "
-    "(test_pubsub_dead_letter.py checks that side; emulators/pubsub/README.md)"
+    "catching up needs the push redeliveries to outlast the outage: Google's emulator ignores "
+    "the retry policy and retries a failed push about once a second, so the 5 attempts end "
+    "(dead letter) before the outage does (test_pubsub_push.py checks that side)"
 )
 def test_outage_degrades_search_and_analytics_then_everything_catches_up(
     stack: Stack, bq: bigquery.Client
