@@ -87,7 +87,7 @@ class StackConfig:
         ports: set[int] = set()
         while len(ports) < len(DEFAULT_PORTS):  # the OS may hand out a just-freed port again
             ports.add(free_port())
-        return cls(ports=dict(zip(DEFAULT_PORTS, sorted(ports), strict=True)), **kwargs)  # type: ignore[arg-type]
+        return cls(ports=dict(zip(DEFAULT_PORTS, sorted(ports), strict=True)), **kwargs)  # type: ignore[arg-type]  # the caller's other StackConfig fields, passed through by name
 
     def address(self, port_name: str) -> str:
         return f"{self.host}:{self.ports[port_name]}"

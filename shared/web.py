@@ -15,9 +15,9 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import unquote
 
 import flask
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from shared.auth import Headers
 
 M = TypeVar("M", bound=BaseModel)
+C = TypeVar("C", bound=str)
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +118,23 @@ class Request:
             raise PayloadTooLarge(f"body exceeds {self.max_body_bytes} bytes")
         return data
 
-    def query(self, name: str, choices: Iterable[str] | None = None) -> str | None:
+    @overload
+    def query(self, name: str) -> str | None: ...
+    @overload
+    def query(self, name: str, choices: Sequence[C]) -> C | None: ...
+    def query(self, name: str, choices: Sequence[str] | None = None) -> str | None:
+        """A query parameter; with `choices`, the one it names (typed as they are)."""
         value = self.raw.args.get(name)
         if value is None or value == "":
             return None
-        if choices is not None and value not in set(choices):
-            raise InvalidInput(
-                f"{name} must be one of {', '.join(sorted(choices))}", code=f"invalid_{name}"
-            )
-        return value
+        if choices is None:
+            return value
+        for choice in choices:
+            if choice == value:
+                return choice
+        raise InvalidInput(
+            f"{name} must be one of {', '.join(sorted(choices))}", code=f"invalid_{name}"
+        )
 
     def query_int(self, name: str) -> int | None:
         value = self.query(name)
@@ -370,7 +379,7 @@ def answer_server_errors_in_json() -> None:
     request it cannot parse (e.g. a header over 8 KiB: 431) with an HTML page of its own, and
     has no setting for that page. Its one writer of those pages is replaced by ours."""
     try:
-        from gunicorn import util  # type: ignore[import-untyped]
+        from gunicorn import util
     except ImportError:  # another server (the tests' client): nothing to replace
         return
 

@@ -96,7 +96,7 @@ def start_emulator(
         host="127.0.0.1",
         port=port,
         log_path=LOG_DIR / f"{name}-{port}.log",
-        **kw,  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]  # ManagedProcess options, passed through by name
     )
     return proc.start(timeout=timeout)
 

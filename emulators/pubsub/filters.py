@@ -150,6 +150,7 @@ def compile_filter(text: str) -> Predicate | None:
     if not parser.toks:
         return None
     predicate = parser.expr()
-    if parser.peek() is not None:
-        raise invalid(f"Invalid filter: unexpected {parser.peek()[1]!r}")  # type: ignore[index]
+    extra = parser.peek()
+    if extra is not None:
+        raise invalid(f"Invalid filter: unexpected {extra[1]!r}")
     return predicate

@@ -16,13 +16,20 @@ from typing import Any
 
 from shared.api._common import caller, idempotency_key
 from shared.bootstrap import services
-from shared.domain.models import AppendMessages, CreateSession, Page, UpdateSession
+from shared.domain.models import (
+    AppendMessages,
+    CreateSession,
+    Order,
+    Page,
+    SessionStatus,
+    UpdateSession,
+)
 from shared.web import Request, Response, Router
 
 router = Router("sessions")
 
-STATUSES = ("active", "archived")
-ORDERS = ("asc", "desc")
+STATUSES: tuple[SessionStatus, ...] = ("active", "archived")
+ORDERS: tuple[Order, ...] = ("asc", "desc")
 
 
 def _page(name: str, page: Page[Any]) -> dict[str, Any]:
@@ -40,7 +47,7 @@ def list_sessions(request: Request) -> Response:
     who = caller(request)
     page = services().sessions.list(
         who,
-        status=request.query("status", STATUSES),  # type: ignore[arg-type]
+        status=request.query("status", STATUSES),
         page_size=request.query_int("page_size"),
         page_token=request.query("page_token"),
     )
@@ -71,7 +78,7 @@ def list_messages(request: Request, session_id: str) -> Response:
     page = services().sessions.list_messages(
         who,
         session_id,
-        order=request.query("order", ORDERS) or "asc",  # type: ignore[arg-type]
+        order=request.query("order", ORDERS) or "asc",
         page_size=request.query_int("page_size"),
         page_token=request.query("page_token"),
     )

@@ -15,11 +15,12 @@ from typing import Any
 
 from shared.domain.errors import InvalidInput, PermissionDenied, Unavailable
 from shared.domain.models import Caller
-from shared.domain.search import ADMIN_ROLE, AnalyticsQuery, check_range
+from shared.domain.search import ADMIN_ROLE, AnalyticsQuery, Granularity, check_range
 from shared.ports.analytics_reader import BUCKETS, AnalyticsData, AnalyticsReader
 from shared.services.outages import BIGQUERY, Outages
 from shared.services.topics import top_topics
 
+GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")  # the keys of BUCKETS
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = "analytics_unavailable"
@@ -75,7 +76,8 @@ class AnalyticsService:
         scope: str,
     ) -> AnalyticsQuery:
         """The validated query: range defaults, bounds, and the admin check for a tenant."""
-        if granularity not in BUCKETS:
+        picked = next((g for g in GRANULARITIES if g == granularity), None)
+        if picked is None:
             raise InvalidInput("granularity must be hour, day or week", code="invalid_granularity")
         if scope not in ("user", "tenant"):
             raise InvalidInput("scope must be user or tenant", code="invalid_scope")
@@ -100,7 +102,7 @@ class AnalyticsService:
             user_id=None if scope == "tenant" else caller.user_id,
             since=since,
             until=until,
-            granularity=granularity,  # type: ignore[arg-type]
+            granularity=picked,
         )
 
     def _unavailable(self) -> Unavailable:

@@ -39,7 +39,7 @@ def reader(client: bigquery.Client) -> Iterator[BigQueryAnalyticsReader]:
 
 
 def read(reader: BigQueryAnalyticsReader, tenant: str, user: str | None, granularity: str = "day"):
-    query = AnalyticsQuery(tenant, user, SINCE, UNTIL, granularity)  # type: ignore[arg-type]
+    query = AnalyticsQuery(tenant, user, SINCE, UNTIL, granularity)  # type: ignore[arg-type]  # the test passes granularities as plain strings
     return reader.read(query, max_models=10, max_texts=100)
 
 

@@ -131,7 +131,7 @@ def test_backfill_resumes_after_an_outage_from_its_state_file(env: Env, tmp_path
 
     try:
         # OutageAfter hands every other method to the real sink through __getattr__.
-        with_outage = Services(services.settings, analytics=outage)  # type: ignore[arg-type]
+        with_outage = Services(services.settings, analytics=outage)  # type: ignore[arg-type]  # see above
         assert main(args, services=with_outage) == EX_TEMPFAIL
     finally:
         outage.end()

@@ -66,7 +66,7 @@ def session(sid: str, change: str, minute: int, title: str, user: str = "u1") ->
         tenant_id="t1",
         user_id=user,
         event_id=f"{sid}.{change}.{minute}",
-        change=change,  # type: ignore[arg-type]
+        change=change,  # type: ignore[arg-type]  # the test passes changes as plain strings
         occurred_at=at,
         session=SessionData(session_id=sid, title=title, created_at=T0, updated_at=at),
     )

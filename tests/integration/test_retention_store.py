@@ -19,7 +19,7 @@ from shared.adapters.firestore.session_store import FirestoreSessionStore
 from shared.config import Settings
 from shared.domain import ids
 from shared.domain.errors import NotFound
-from shared.domain.models import NewMessage, Session
+from shared.domain.models import NewMessage, Order, Session
 from shared.ports.session_store import SessionKey
 from shared.services.events import session_changed
 from tests.conftest import unique_id
@@ -172,9 +172,9 @@ def test_expired_messages_are_not_listed_in_either_order_or_across_pages(
     # At day 65 the messages of days 0, 10, 20 and 30 have expired; 40 and 50 have not.
     clock.now = day(65)
 
-    def page(order: str) -> Callable[[str | None], tuple[list, str | None]]:
+    def page(order: Order) -> Callable[[str | None], tuple[list, str | None]]:
         def read(token: str | None) -> tuple[list, str | None]:
-            p = store.list_messages(key, order=order, page_size=1, page_token=token)  # type: ignore[arg-type]
+            p = store.list_messages(key, order=order, page_size=1, page_token=token)
             return p.items, p.next_page_token
 
         return read

@@ -27,7 +27,7 @@ def listener(name: str, seconds: float = 60.0, delay: float = 0.0, **kw: object)
     def argv(config: StackConfig) -> list[str]:
         return [sys.executable, "-c", LISTENER, str(config.ports[name]), str(seconds), str(delay)]
 
-    return Component(name, argv, (name,), **kw)  # type: ignore[arg-type]
+    return Component(name, argv, (name,), **kw)  # type: ignore[arg-type]  # Component options, passed through by name
 
 
 def crasher(name: str) -> Component:

@@ -41,7 +41,7 @@ def build(**settings: object) -> Fakes:
         InMemoryLLM(),
         Clock(),
     )
-    config = Settings(auth_mode="dev", **settings)  # type: ignore[arg-type]
+    config = Settings(auth_mode="dev", **settings)  # type: ignore[arg-type]  # settings passed by field name
     services = Services(config, store=store, events=bus, llm=llm, clock=clock)
     return Fakes(services, store, bus, llm, clock)
 

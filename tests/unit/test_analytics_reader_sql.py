@@ -32,7 +32,7 @@ class RecordingClient:
 
 def read(tenant: str, user: str | None) -> RecordingClient:
     client = RecordingClient()
-    reader = BigQueryAnalyticsReader(client, "hs_prod", timeout_s=7)  # type: ignore[arg-type]
+    reader = BigQueryAnalyticsReader(client, "hs_prod", timeout_s=7)  # type: ignore[arg-type]  # a recording fake of the BigQuery client's query calls
     since, until = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC)
     reader.read(AnalyticsQuery(tenant, user, since, until, "day"), max_models=5, max_texts=9)
     return client
@@ -61,4 +61,4 @@ def test_every_query_is_bounded_and_never_restarted() -> None:
 
 def test_only_a_plain_dataset_id_is_accepted() -> None:
     with pytest.raises(ValueError):
-        BigQueryAnalyticsReader(RecordingClient(), "hs_prod`.x", timeout_s=1)  # type: ignore[arg-type]
+        BigQueryAnalyticsReader(RecordingClient(), "hs_prod`.x", timeout_s=1)  # type: ignore[arg-type]  # a recording fake of the BigQuery client's query calls

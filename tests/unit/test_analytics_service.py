@@ -52,7 +52,7 @@ def service(reader: StubReader, ticks: Ticks | None = None) -> AnalyticsService:
 
 def report(svc: AnalyticsService, who: Caller = ALICE, **kw: object) -> dict:
     args = {"since": None, "until": None, "granularity": "day", "scope": "user", **kw}
-    return svc.report(who, **args)  # type: ignore[arg-type]
+    return svc.report(who, **args)  # type: ignore[arg-type]  # report arguments passed by name
 
 
 def test_defaults_to_the_last_30_days_of_the_caller() -> None:
@@ -160,3 +160,10 @@ def test_topics_are_keyphrases_spread_over_sessions_not_word_counts() -> None:
     assert phrases[0] == "sourdough bread"
     assert set(phrases[1:3]) == {"paris", "flight"}
     assert "banana" not in phrases[:3]
+
+
+def test_every_granularity_has_its_bucket() -> None:
+    from shared.ports.analytics_reader import BUCKETS
+    from shared.services.analytics_service import GRANULARITIES
+
+    assert set(GRANULARITIES) == set(BUCKETS)

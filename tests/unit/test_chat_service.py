@@ -136,7 +136,7 @@ def test_concurrent_duplicate_is_refused_while_first_runs(fx: Fakes) -> None:
         gate.wait(5)
         return original(turns, system=system)
 
-    fx.llm.complete = slow  # type: ignore[method-assign]
+    fx.llm.complete = slow  # type: ignore[method-assign]  # the test swaps one method of its fake
     results: list[object] = []
     worker = threading.Thread(target=lambda: results.append(chat(fx, "hello", key="k1")))
     worker.start()

@@ -259,7 +259,7 @@ def test_the_event_carries_at_least_one_and_a_bounded_number_of_ids() -> None:
 
 
 def indexed(vectors: InMemoryVectorIndex, *message_ids: str) -> IngestService:
-    ingest = IngestService(analytics=None, embedder=InMemoryEmbedder(), vectors=vectors)  # type: ignore[arg-type]
+    ingest = IngestService(analytics=None, embedder=InMemoryEmbedder(), vectors=vectors)  # type: ignore[arg-type]  # no analytics sink: these events never reach it
     records = []
     for mid in message_ids:
         session_id, _, seq = mid.rpartition("-")
@@ -317,7 +317,7 @@ def test_ingest_retries_when_the_index_is_down() -> None:
         def remove(self, ids: Sequence[str]) -> None:
             raise Unavailable("index down")
 
-    ingest = IngestService(analytics=None, embedder=InMemoryEmbedder(), vectors=Down())  # type: ignore[arg-type]
+    ingest = IngestService(analytics=None, embedder=InMemoryEmbedder(), vectors=Down())  # type: ignore[arg-type]  # no analytics sink: these events never reach it
     event = MessagesExpired(
         event_id="e",
         tenant_id="t1",

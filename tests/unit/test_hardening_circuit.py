@@ -40,8 +40,8 @@ def refusing(w: World) -> None:
         check(texts)
         return real_documents(texts)
 
-    w.embedder.embed_query = embed_query  # type: ignore[method-assign]
-    w.embedder.embed_documents = embed_documents  # type: ignore[method-assign]
+    w.embedder.embed_query = embed_query  # type: ignore[method-assign]  # the test swaps one method of its fake
+    w.embedder.embed_documents = embed_documents  # type: ignore[method-assign]  # the test swaps one method of its fake
 
 
 def status_of(w: World) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def test_an_embeddings_outage_opens_only_the_embeddings_circuit() -> None:
     def down(text: str) -> list[float]:
         raise Unavailable("embeddings: 503")
 
-    w.embedder.embed_query = down  # type: ignore[method-assign]
+    w.embedder.embed_query = down  # type: ignore[method-assign]  # the test swaps one method of its fake
     answer = w.search.search(TENANT_A, q("paris"))
     assert answer.degraded and answer.reason == "embeddings_unavailable"
     assert w.search._outages.reason(EMBEDDINGS) == "embeddings_unavailable"

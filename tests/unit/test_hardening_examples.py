@@ -308,7 +308,7 @@ def test_server_errors_never_carry_exception_text(clients: dict[str, Any], fx: F
             code="storage_unavailable",
         )
 
-    fx.store.list_sessions = broken  # type: ignore[method-assign]
+    fx.store.list_sessions = broken  # type: ignore[method-assign]  # the test swaps one method of its fake
     response = clients["sessions"].get("/v1/sessions", headers=ALICE)
     message = assert_error(response, 503, "storage_unavailable")
     assert "projects/" not in message and "tenants/" not in message and "503" not in message

@@ -69,7 +69,7 @@ def record(seq: int = 0, **metadata: Any) -> MessageRecord:
 
 def test_bigquery_rows_carry_message_ids_as_insert_ids_and_metadata_as_json_text() -> None:
     client = FakeBigQuery()
-    sink = BigQueryAnalyticsSink(client, "ds", clock=lambda: T0)  # type: ignore[arg-type]
+    sink = BigQueryAnalyticsSink(client, "ds", clock=lambda: T0)  # type: ignore[arg-type]  # a recording fake of the BigQuery client's calls
 
     sink.write_messages([record(0, topic="tides"), record(1)])
 
@@ -85,7 +85,7 @@ def test_bigquery_rows_carry_message_ids_as_insert_ids_and_metadata_as_json_text
 
 def test_bigquery_row_errors_raise_invalid_input() -> None:
     client = FakeBigQuery(row_errors=[{"index": 0, "errors": [{"reason": "invalid"}]}])
-    sink = BigQueryAnalyticsSink(client, "ds")  # type: ignore[arg-type]
+    sink = BigQueryAnalyticsSink(client, "ds")  # type: ignore[arg-type]  # a recording fake of the BigQuery client's calls
 
     with pytest.raises(InvalidInput) as failure:
         sink.write_messages([record()])
@@ -114,7 +114,7 @@ def test_bigquery_row_errors_raise_invalid_input() -> None:
 def test_bigquery_errors_are_translated(
     error: Exception, expected: type[HybridSessionsError], code: str
 ) -> None:
-    sink = BigQueryAnalyticsSink(FakeBigQuery(fail=error), "ds")  # type: ignore[arg-type]
+    sink = BigQueryAnalyticsSink(FakeBigQuery(fail=error), "ds")  # type: ignore[arg-type]  # a recording fake of the BigQuery client's calls
 
     with pytest.raises(expected) as failure:
         sink.purge(Erasure(event_id="e", tenant_id="t1", user_id="u1", erased_at=T0))
@@ -124,7 +124,7 @@ def test_bigquery_errors_are_translated(
 
 def test_bigquery_erasure_uses_query_parameters_only() -> None:
     client = FakeBigQuery()
-    sink = BigQueryAnalyticsSink(client, "ds")  # type: ignore[arg-type]
+    sink = BigQueryAnalyticsSink(client, "ds")  # type: ignore[arg-type]  # a recording fake of the BigQuery client's calls
     hostile = "x' OR '1'='1"
 
     sink.purge(Erasure(event_id="e", tenant_id=hostile, user_id="u1", erased_at=T0, session_id="s"))

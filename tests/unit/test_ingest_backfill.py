@@ -138,7 +138,7 @@ def test_interrupted_run_resumes_after_the_last_saved_page(tmp_path: Path) -> No
             raise Unavailable("bigquery down")
         original(records)
 
-    sinks.analytics.write_messages = fail_on_third_batch  # type: ignore[method-assign]
+    sinks.analytics.write_messages = fail_on_third_batch  # type: ignore[method-assign]  # the test swaps one method of its fake
 
     with pytest.raises(Unavailable):
         backfill(source, sinks, state=state).run()
@@ -146,7 +146,7 @@ def test_interrupted_run_resumes_after_the_last_saved_page(tmp_path: Path) -> No
     saved = json.loads(state.read_text())
     assert saved["cursor"] == "t1/s06"  # the first page of 4 sessions (sorted by tenant, id)
     rows_before = len(sinks.analytics.message_rows)
-    sinks.analytics.write_messages = original  # type: ignore[method-assign]
+    sinks.analytics.write_messages = original  # type: ignore[method-assign]  # the test swaps one method of its fake
 
     stats = backfill(source, sinks, state=state).run()
 
@@ -175,7 +175,7 @@ def test_transient_failures_are_retried_with_backoff() -> None:
             raise error
         original(records)
 
-    sinks.vectors.upsert = flaky  # type: ignore[method-assign]
+    sinks.vectors.upsert = flaky  # type: ignore[method-assign]  # the test swaps one method of its fake
     options = Options(batch_size=100)
     Backfill(
         history(1, 2), sinks.ingest, sinks.analytics, options, sleep=sleeps.append, retries=3
@@ -189,7 +189,7 @@ def test_main_exits_75_and_keeps_the_state_when_a_dependency_stays_down(
     tmp_path: Path, capsys
 ) -> None:
     sinks = Sinks()
-    sinks.vectors.upsert = lambda records: (_ for _ in ()).throw(Unavailable("down"))  # type: ignore[method-assign]
+    sinks.vectors.upsert = lambda records: (_ for _ in ()).throw(Unavailable("down"))  # type: ignore[method-assign]  # the test swaps one method of its fake
 
     class FakeServices:
         history = history(2, 1)

@@ -46,7 +46,7 @@ def message_event(
             message_id=mid,
             session_id=session,
             seq=seq,
-            role=role,  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]  # the test passes roles as plain strings
             content=f"message {seq} about tides" if content is None else content,
             created_at=at,
         ),
@@ -59,7 +59,7 @@ def session_event(session: str, change: str, count: int, user: str = "u1") -> Se
         tenant_id="t1",
         user_id=user,
         occurred_at=T0 + timedelta(minutes=5),
-        change=change,  # type: ignore[arg-type]
+        change=change,  # type: ignore[arg-type]  # the test passes changes as plain strings
         session=SessionData(
             session_id=session,
             title="Tides",
@@ -101,7 +101,7 @@ def sinks() -> tuple[Switch, Switch, InMemoryEmbedder]:
 @pytest.fixture
 def service(sinks: tuple[Switch, Switch, InMemoryEmbedder]) -> IngestService:
     analytics, vectors, embedder = sinks
-    return IngestService(analytics=analytics, embedder=embedder, vectors=vectors)  # type: ignore[arg-type]
+    return IngestService(analytics=analytics, embedder=embedder, vectors=vectors)  # type: ignore[arg-type]  # switchable fakes standing in for the sinks
 
 
 def test_message_writes_one_row_and_one_vector_with_restricts(service, sinks) -> None:

@@ -53,8 +53,8 @@ def test_the_store_gets_the_retention_and_the_services_clock() -> None:
     with mock.patch.dict(os.environ, {"FIRESTORE_EMULATOR_HOST": "127.0.0.1:1"}):
         services = Services(Settings(session_retention_days=7), clock=clock)
         store = services.store
-    assert store._retention == Retention(7, clock)  # type: ignore[attr-defined]
-    assert store._retention.cutoff() == NOW - timedelta(days=7)  # type: ignore[attr-defined]
+    assert store._retention == Retention(7, clock)  # type: ignore[attr-defined]  # the Firestore store's private retention policy, checked directly
+    assert store._retention.cutoff() == NOW - timedelta(days=7)  # type: ignore[attr-defined]  # the Firestore store's private retention policy, checked directly
 
 
 def conversation(
@@ -66,7 +66,7 @@ def conversation(
     """One session per entry (name -> when its only message was written), indexed as ingest
     would; returns name -> session id."""
     made = {}
-    ingest = IngestService(analytics=None, embedder=embedder, vectors=vectors)  # type: ignore[arg-type]
+    ingest = IngestService(analytics=None, embedder=embedder, vectors=vectors)  # type: ignore[arg-type]  # no analytics sink: these events never reach it
     for n, (name, when) in enumerate(at.items()):
         sid = f"s{n}"
         session = Session(
@@ -84,7 +84,7 @@ def conversation(
 
 
 def search_ids(services: Services, **request: object) -> set[str]:
-    query = SearchQuery.from_request(SearchRequest(query="flight to lisbon", **request))  # type: ignore[arg-type]
+    query = SearchQuery.from_request(SearchRequest(query="flight to lisbon", **request))  # type: ignore[arg-type]  # request fields passed by name
     answer = services.message_search.search(ALICE, query)
     assert not answer.degraded
     return {hit.session_id for hit in answer.results}

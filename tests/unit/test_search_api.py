@@ -25,7 +25,7 @@ def app(w: World, reader: StubReader, *, configured: bool = True) -> Any:
         Settings(auth_mode="dev", status_cache_s=0),
         store=w.store,
         analytics_reader=reader,
-        **vector_ports,  # type: ignore[arg-type]
+        **vector_ports,  # type: ignore[arg-type]  # the vector ports of this test, passed by name
     )
     bootstrap.use(services)
     return functions_framework.create_app(

@@ -89,7 +89,7 @@ class World:
             SessionKey(who.tenant_id, who.user_id, sid), new, now=at, new_session=session
         )
         if index:
-            ingest = IngestService(analytics=None, embedder=self.embedder, vectors=self.vectors)  # type: ignore[arg-type]
+            ingest = IngestService(analytics=None, embedder=self.embedder, vectors=self.vectors)  # type: ignore[arg-type]  # no analytics sink: these events never reach it
             ingest.index_messages(
                 [MessageRecord(who.tenant_id, who.user_id, m.message_id, m.data()) for m in stored]
             )
@@ -114,7 +114,7 @@ def world(*, configured: bool = True, retry_s: float = 15.0, **limits: Any) -> W
 
 
 def q(text: str, **kw: object) -> SearchQuery:
-    return SearchQuery.from_request(SearchRequest(query=text, **kw))  # type: ignore[arg-type]
+    return SearchQuery.from_request(SearchRequest(query=text, **kw))  # type: ignore[arg-type]  # request fields passed by name
 
 
 def test_search_by_meaning_finds_only_the_callers_messages_best_first() -> None:
@@ -246,7 +246,7 @@ def test_an_embedder_outage_is_its_own_reason() -> None:
     def broken(text: str) -> list[float]:
         raise Unavailable("embeddings: 503")
 
-    w.embedder.embed_query = broken  # type: ignore[method-assign]
+    w.embedder.embed_query = broken  # type: ignore[method-assign]  # the test swaps one method of its fake
     answer = w.search.search(ALICE, q("paris"))
     assert answer.degraded and answer.reason == "embeddings_unavailable"
     assert [h.content for h in answer.results] == ["paris flight"]
@@ -268,7 +268,7 @@ def test_an_embedder_outage_is_its_own_reason() -> None:
 )
 def test_bad_search_requests_have_codes(body: dict[str, object], code: str) -> None:
     with pytest.raises(InvalidInput) as error:
-        SearchQuery.from_request(SearchRequest(**body))  # type: ignore[arg-type]
+        SearchQuery.from_request(SearchRequest(**body))  # type: ignore[arg-type]  # request fields passed by name
     assert error.value.code == code
 
 

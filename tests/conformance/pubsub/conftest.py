@@ -35,7 +35,7 @@ def make_clients(address: str) -> tuple[pubsub_v1.PublisherClient, pubsub_v1.Sub
     try:
         publisher = pubsub_v1.PublisherClient()
         # The generated client (one Publish RPC per call, no batching) for raw requests.
-        publisher.raw = gapic.PublisherClient()  # type: ignore[attr-defined]
+        publisher.raw = gapic.PublisherClient()  # type: ignore[attr-defined]  # the tests' raw gapic client rides on the publisher
         return publisher, pubsub_v1.SubscriberClient()
     finally:
         if saved is None:
