@@ -135,7 +135,7 @@ class Generator:
         required = set(schema.get("required", []))
         lines = [f"class {name}(TypedDict):"]
         if doc:
-            lines.append(_docstring(doc))
+            lines += [_docstring(doc), ""]  # ruff format's blank line after a class docstring
         for field, prop in schema["properties"].items():
             if not field.isidentifier() or keyword.iskeyword(field):
                 raise UnsupportedSchema(f"{name}.{field}: not a Python identifier")

@@ -115,6 +115,7 @@ class CreateSessionRequest(TypedDict):
 
 class UpdateSessionRequest(TypedDict):
     """At least one field; an empty object is 400 `empty_update`."""
+
     title: NotRequired[str | None]
     status: NotRequired[SessionStatus]
     metadata: NotRequired[Metadata]
