@@ -334,6 +334,11 @@ class Stack:
             "HS_DEAD_LETTER_SUBSCRIPTION": settings.dead_letter_subscription,
             "HS_INGEST_SUBSCRIPTION": settings.ingest_subscription,
             "HS_BIGQUERY_DATASET": settings.bigquery_dataset,
+            # The console the gateway serves is same-origin at http://127.0.0.1:<port>; opened
+            # as http://localhost:<port> it is another origin and calls the API through CORS,
+            # as it does from Firebase Hosting in the cloud.
+            "HS_CORS_ORIGINS": settings.cors_origins
+            or f"http://localhost:{self.config.ports['gateway']}",
         }
         if self.has("firestore"):
             env["FIRESTORE_EMULATOR_HOST"] = self.address("firestore")

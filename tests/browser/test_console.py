@@ -282,3 +282,62 @@ def test_degraded_search_shows_a_banner(
     # Leave the shared stack as found: search by meaning again for the tests after this one.
     alice = people["alice"]
     eventually(lambda: not alice.search("trip")["degraded"], timeout=60)
+
+
+def test_console_on_another_origin_calls_the_api_through_cors(
+    people: dict[str, Any], stack: Stack, desktop: Any, screenshots: Path
+) -> None:
+    """As from Firebase Hosting: the page's origin (localhost) is not the API's (127.0.0.1),
+    so every call is cross-origin, with a preflight for the Authorization header; the stack's
+    functions allow that origin (HS_CORS_ORIGINS), so the page works."""
+    api = stack.url("gateway")
+    other_origin = api.replace("127.0.0.1", "localhost")
+    config = {"apiUrl": api, "auth": "dev"}
+    desktop.route("**/config.json", lambda route: route.fulfill(json=config))
+    sign_in(desktop, other_origin + "/", people["tenant"], "alice")
+    listed = desktop.locator("li.session")
+    listed.first.wait_for()
+    assert listed.count() >= 2
+    desktop.goto(other_origin + f"/#/sessions/{people['sessions']['porto']}")
+    desktop.get_by_role("button", name="Rename").click()
+    desktop.get_by_label("New title").fill("Day trips from Porto")
+    desktop.get_by_role("button", name="Save").click()
+    desktop.get_by_role("heading", name="Day trips from Porto", level=1).wait_for()
+    desktop.screenshot(path=str(screenshots / "cross-origin-1280.png"))
+
+
+def test_cloud_sign_in_goes_to_firebase_authentication(
+    desktop: Any, console_url: str, screenshots: Path
+) -> None:
+    """With the cloud's config.json the console signs in through Firebase Authentication: the
+    SDK's call to Identity Toolkit (answered here, since no cloud is reachable) carries the web
+    app's API key and the person's email; its refusal is shown."""
+    config = {
+        "apiUrl": "https://hs-test-gateway.uc.gateway.dev",
+        "auth": "firebase",
+        "firebase": {
+            "apiKey": "test-web-api-key",
+            "authDomain": "hs-test.firebaseapp.com",
+            "projectId": "hs-test",
+            "appId": "1:123:web:abc",
+        },
+    }
+    calls: list[Any] = []
+
+    def identity_toolkit(route: Any) -> None:
+        calls.append(route.request)
+        refusal = {"error": {"code": 400, "message": "INVALID_LOGIN_CREDENTIALS"}}
+        route.fulfill(status=400, json=refusal)
+
+    desktop.route("**/config.json", lambda route: route.fulfill(json=config))
+    desktop.route("https://identitytoolkit.googleapis.com/**", identity_toolkit)
+    desktop.goto(console_url)
+    desktop.get_by_label("Email").fill("ann@example.com")
+    desktop.get_by_label("Password").fill("not-her-password")
+    check_page(desktop, screenshots, "sign-in-firebase")
+    desktop.get_by_role("button", name="Sign in", exact=True).click()
+    desktop.get_by_role("alert").wait_for()
+    assert "invalid" in desktop.get_by_role("alert").inner_text().lower()
+    sign_in_call = next(c for c in calls if "signInWithPassword" in c.url)
+    assert "key=test-web-api-key" in sign_in_call.url
+    assert sign_in_call.post_data_json["email"] == "ann@example.com"
