@@ -4,6 +4,11 @@ output "deployer_service_account" {
 }
 
 output "triggers" {
-  description = "Trigger id per environment."
+  description = "Trigger id per environment (test, plan, publish; apply without approval)."
   value       = { for env, t in google_cloudbuild_trigger.env : env => t.trigger_id }
+}
+
+output "apply_triggers" {
+  description = "Trigger id of the approval-gated apply per environment that requires approval."
+  value       = { for env, t in google_cloudbuild_trigger.apply : env => t.trigger_id }
 }

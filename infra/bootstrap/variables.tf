@@ -1,5 +1,5 @@
 variable "project_id" {
-  description = "Project the pipelines deploy to (one project per environment is recommended)."
+  description = "Project of the pipelines: the deployer account, the triggers and the state bucket (a CI project, or one of the environments' projects)."
   type        = string
 }
 
@@ -10,7 +10,7 @@ variable "region" {
 }
 
 variable "state_bucket" {
-  description = "Existing, versioned GCS bucket holding Terraform state (created in bootstrap step 2)."
+  description = "Existing, versioned GCS bucket holding Terraform state and the published plans (created in bootstrap step 2)."
   type        = string
 }
 
@@ -25,16 +25,14 @@ variable "github_repo" {
 }
 
 variable "environments" {
-  description = "One trigger per env folder under infra/envs: what starts it and whether a person must approve it."
+  description = "One pipeline per env folder under infra/envs: the project it deploys into (one per environment is the default), its Firestore database (a named one when two environments share a project), what starts it and whether a person must approve the published plan before it is applied."
   type = map(object({
-    branch_pattern    = optional(string)
-    tag_pattern       = optional(string)
-    approval_required = bool
+    project_id         = string
+    firestore_database = optional(string, "(default)")
+    branch_pattern     = optional(string)
+    tag_pattern        = optional(string)
+    approval_required  = bool
   }))
-  default = {
-    dev  = { branch_pattern = "^main$", approval_required = false }
-    prod = { tag_pattern = "^v[0-9]+\\.[0-9]+\\.[0-9]+$", approval_required = true }
-  }
 
   validation {
     condition     = alltrue([for e in values(var.environments) : (e.branch_pattern == null) != (e.tag_pattern == null)])
@@ -44,5 +42,10 @@ variable "environments" {
   validation {
     condition     = try(var.environments["prod"].approval_required, true)
     error_message = "prod must require approval."
+  }
+
+  validation {
+    condition     = length(distinct([for e in values(var.environments) : "${e.project_id}/${e.firestore_database}"])) == length(var.environments)
+    error_message = "Two environments share a project and a Firestore database: give each its own project, or a named firestore_database (e.g. hs-prod) to all but one."
   }
 }

@@ -30,7 +30,7 @@ MODULES = INFRA / "modules"
 ENVS = INFRA / "envs"
 BOOTSTRAP = INFRA / "bootstrap"
 # Terraform roots: one per environment, plus the one-time bootstrap of the pipelines.
-ROOTS = [*sorted(ENVS.iterdir()), BOOTSTRAP]
+ROOTS = [*sorted(p for p in ENVS.iterdir() if p.is_dir()), BOOTSTRAP]
 CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from shared.config import Settings
 from tests.infra.conftest import (
+    BOOTSTRAP,
     ENVS,
     INFRA,
     MODULES,
@@ -35,13 +36,19 @@ REQUIRED_ENV = {
                  "HS_AUTH_MODE"},
     "search": {"GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_FIRESTORE_DATABASE", "HS_BIGQUERY_DATASET",
                "HS_BIGQUERY_LOCATION", "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS",
-               "HS_VECTOR_INDEX_ENDPOINT", "HS_VECTOR_DEPLOYED_INDEX_ID",
-               "HS_VECTOR_PUBLIC_ENDPOINT", "HS_VERTEX_LOCATION", "HS_AUTH_MODE"},
+               "HS_VECTOR_BACKEND", "HS_VERTEX_LOCATION", "HS_AUTH_MODE"},
     "ingest": {"GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_BIGQUERY_DATASET", "HS_BIGQUERY_LOCATION",
-               "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS", "HS_VECTOR_INDEX",
+               "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS", "HS_VECTOR_BACKEND",
                "HS_VERTEX_LOCATION"},
     "reconciler": {"GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_FIRESTORE_DATABASE",
                    "HS_MESSAGES_TOPIC"},
+}  # fmt: skip
+# What the backends add: Vertex AI Vector Search's resource names, Firestore's database.
+BACKEND_ENV = {
+    "vertex": {"search": {"HS_VECTOR_INDEX_ENDPOINT", "HS_VECTOR_DEPLOYED_INDEX_ID",
+                          "HS_VECTOR_PUBLIC_ENDPOINT"},
+               "ingest": {"HS_VECTOR_INDEX"}},
+    "firestore": {"search": set(), "ingest": {"HS_FIRESTORE_DATABASE"}},
 }  # fmt: skip
 # Local-only settings that must never reach a deployed function.
 LOCAL_ONLY_ENV = {
@@ -76,7 +83,8 @@ def composition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def env_values() -> dict[str, str]:
-    return locals_of(COMPOSITION / "main.tf")["env_values"]
+    composition = locals_of(COMPOSITION / "main.tf")
+    return {**composition["core_env_values"], **composition["vector_env_values"]}
 
 
 def test_resource_names_are_the_settings_defaults_for_env_local(composition: dict) -> None:
@@ -100,7 +108,7 @@ def test_every_env_var_terraform_sets_is_a_setting(env_values: dict, composition
     names |= {"HS_OPENAI_BASE_URL"} if "HS_OPENAI_BASE_URL" in str(optional) else set()
     assert names - known == set()
     for env in ("dev", "prod"):
-        tfvars = load_hcl(ENVS / env / "terraform.tfvars")
+        tfvars = load_hcl(ENVS / env / "terraform.tfvars")["settings"]
         assert set(tfvars.get("secrets", {})) - known == set()
         for fn, extra in tfvars.get("extra_env", {}).items():
             assert fn in ALL_FUNCTIONS and set(extra) - known == set(), (env, fn)
@@ -113,11 +121,14 @@ def test_each_function_gets_what_it_needs_and_nothing_local(
     assert set(per_function) == set(ALL_FUNCTIONS)
     for fn, names in per_function.items():
         assert len(names) == len(set(names)), f"{fn} lists a name twice"
-        assert REQUIRED_ENV[fn] <= set(names), f"{fn} misses {REQUIRED_ENV[fn] - set(names)}"
+        required = REQUIRED_ENV[fn] | BACKEND_ENV["firestore"].get(fn, set())
+        assert required <= set(names), f"{fn} misses {required - set(names)}"
         assert not set(names) & LOCAL_ONLY_ENV
         assert set(names) <= set(env_values), f"{fn} names a variable without a value"
-    # No value is set for nobody.
-    assert set(env_values) == set().union(*map(set, per_function.values()))
+        assert not set(names) & BACKEND_ENV["vertex"].get(fn, set()), f"{fn}: no Vector Search"
+    # No value is set for nobody (the vertex names go to search and ingest with that backend).
+    vertex = set().union(*BACKEND_ENV["vertex"].values())
+    assert set(env_values) == set().union(*map(set, per_function.values())) | vertex
     assert env_values["HS_AUTH_MODE"] == "firebase"
 
 
@@ -129,8 +140,8 @@ def test_chat_never_gets_bigquery_and_ingest_never_gets_the_llm(composition: dic
     roles = locals_of(MODULES / "iam" / "main.tf")
     assert "chat" not in roles["dataset_roles"]
     assert all("bigquery" not in r for r in roles["function_roles"]["chat"])
-    assert roles["custom_role_of"]["ingest"] == "vector_writer"
-    writer = roles["custom_roles"]["vector_writer"]["permissions"]
+    assert '"hs_vector_writer"' in roles["custom_role_of"]["ingest"]
+    writer = locals_of(BOOTSTRAP / "main.tf")["custom_roles"]["hs_vector_writer"]["permissions"]
     assert set(writer) == {
         "aiplatform.endpoints.predict",
         "aiplatform.indexes.get",
@@ -159,17 +170,18 @@ def test_function_overrides_keep_unset_defaults(composition: dict) -> None:
     assert chat["memory"] == "512M" and chat["timeout_seconds"] == 300
     assert composition["functions"]["ingest"]["ingress"] == "ALLOW_INTERNAL_ONLY"
     assert composition["functions"]["reconciler"]["ingress"] == "ALLOW_INTERNAL_ONLY"
-    assert composition["functions"]["ingest"]["trigger"] == "eventarc_pubsub"  # the default
+    # The default delivery is the push subscription with its dead-letter topic.
+    assert composition["functions"]["ingest"]["trigger"] == "http"
 
 
-def test_push_delivery_makes_ingest_an_http_function(tmp_path: Path) -> None:
+def test_eventarc_delivery_makes_ingest_an_event_function(tmp_path: Path) -> None:
     out = evaluate(
         "hybrid_sessions",
         tmp_path,
-        composition_vars(ingest_delivery="pubsub_push"),
+        composition_vars(ingest_delivery="eventarc"),
         {"ingest": "local.functions.ingest"},
     )
-    assert out["ingest"]["trigger"] == "http"
+    assert out["ingest"]["trigger"] == "eventarc_pubsub"
 
 
 def test_composition_rejects_an_unknown_function(tmp_path: Path) -> None:
@@ -410,7 +422,10 @@ STUBS = {
     "iam.gateway_service_account": "hs-local-gateway@p.iam",
     "iam.push_service_account": "hs-local-push@p.iam",
     "iam.scheduler_service_account": "hs-local-scheduler@p.iam",
-    "functions.urls": {fn: f"https://hs-local-{fn}.run.app" for fn in ALL_FUNCTIONS},
+    "functions.urls": {
+        fn: f"https://hs-local-{fn}.run.app" for fn in ("chat", "sessions", "reconciler")
+    },
+    "vector_functions.urls": {fn: f"https://hs-local-{fn}.run.app" for fn in ("search", "ingest")},
 }
 
 
@@ -419,6 +434,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return evaluate_composition(
         tmp_path_factory.mktemp("deployed"),
         composition_vars(
+            vector_backend="vertex",
             llm_provider="openai",
             openai_base_url="https://llm.example/v1",
             api_key_pepper_secret="hs-local-pepper",
@@ -430,6 +446,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "functions": "local.function_configs",
             "invokers": "local.invokers",
             "backends": "local.backend_urls",
+            "core": "local.core_function_configs",
         },
     )
 
@@ -439,7 +456,7 @@ def test_deployed_env_is_exactly_what_each_function_reads(deployed: dict) -> Non
     for fn, config in deployed["functions"].items():
         env = config["env"]
         assert set(env) <= known, fn
-        assert REQUIRED_ENV[fn] <= set(env), fn
+        assert REQUIRED_ENV[fn] | BACKEND_ENV["vertex"].get(fn, set()) <= set(env), fn
         assert not set(env) & LOCAL_ONLY_ENV, fn
         assert all(isinstance(v, str) and v for v in env.values()), fn
         assert config["service_account_email"] == f"hs-local-{fn}@p.iam"
@@ -454,6 +471,13 @@ def test_deployed_env_is_exactly_what_each_function_reads(deployed: dict) -> Non
     assert search["HS_VECTOR_PUBLIC_ENDPOINT"] == STUBS["vector_search.public_endpoint_domain"]
     assert not any("OPENAI" in name for fn in ("sessions", "search", "ingest", "reconciler")
                    for name in deployed["functions"][fn]["env"])  # fmt: skip
+
+
+def test_functions_without_vectors_get_no_vector_settings(deployed: dict) -> None:
+    # Separate configs, so chat, sessions and reconciler never wait for the deployed index.
+    assert set(deployed["core"]) == {"chat", "sessions", "reconciler"}
+    for fn, config in deployed["core"].items():
+        assert not [name for name in config["env"] if name.startswith("HS_VECTOR")], fn
 
 
 def test_deployed_secrets_reach_only_their_functions(deployed: dict) -> None:

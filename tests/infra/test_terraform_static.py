@@ -4,6 +4,8 @@ functions, and a security scan with every suppression justified."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,45 +40,80 @@ def test_module_has_standard_layout(module: Path) -> None:
         assert (module / name).is_file(), f"{module.name} lacks {name}"
 
 
-@pytest.mark.parametrize("root", [*MODULE_DIRS, *ROOTS], ids=lambda p: p.name)
-def test_provider_versions_have_both_bounds(root: Path) -> None:
-    versions = load_hcl(root / "versions.tf")["terraform"][0]
+@pytest.mark.parametrize("module", MODULE_DIRS, ids=lambda p: p.name)
+def test_module_provider_versions_have_both_bounds(module: Path) -> None:
+    versions = load_hcl(module / "versions.tf")["terraform"][0]
     providers = versions["required_providers"][0]
-    assert set(providers) == {"google", "google-beta"}
+    assert {"google", "google-beta"} <= set(providers) <= {"google", "google-beta", "time"}
     for spec in providers.values():
         constraint = spec["version"]
         assert ">=" in constraint and "<" in constraint.replace("<=", ""), constraint
     assert ">=" in versions["required_version"] and "<" in versions["required_version"]
 
 
+def test_root_pins_lie_within_every_module_range() -> None:
+    pins = load_hcl(INFRA / "versions.tf")["terraform"][0]["required_providers"][0]
+    for module in MODULE_DIRS:
+        ranges = load_hcl(module / "versions.tf")["terraform"][0]["required_providers"][0]
+        for name, spec in ranges.items():
+            pin = tuple(int(n) for n in pins[name]["version"].split("."))
+            low, high = re.findall(r"(?:>=|<)\s*([\d.]+)", spec["version"])
+            assert tuple(int(n) for n in low.split(".")) <= pin, (module.name, name)
+            assert pin < tuple(int(n) for n in high.split(".")), (module.name, name)
+
+
+def blocks_of(root: Path, kind: str) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for path in sorted(root.glob("*.tf")):
+        for block in load_hcl(path).get(kind, []):
+            found.update(block)
+    return found
+
+
 @pytest.mark.parametrize("root", [*MODULE_DIRS, *ROOTS], ids=lambda p: p.name)
 def test_variables_typed_and_described_outputs_described(root: Path) -> None:
-    for block in load_hcl(root / "variables.tf").get("variable", []):
-        for name, body in block.items():
-            assert body.get("type"), f"{root.name}: variable {name} has no type"
-            assert body.get("description"), f"{root.name}: variable {name} has no description"
-    for block in load_hcl(root / "outputs.tf").get("output", []):
-        for name, body in block.items():
-            assert body.get("description"), f"{root.name}: output {name} has no description"
+    for name, body in blocks_of(root, "variable").items():
+        assert body.get("type"), f"{root.name}: variable {name} has no type"
+        assert body.get("description"), f"{root.name}: variable {name} has no description"
+    for name, body in blocks_of(root, "output").items():
+        assert body.get("description"), f"{root.name}: output {name} has no description"
 
 
-def test_env_roots_differ_only_in_env_name_and_backend_prefix() -> None:
-    dev, prod = ENVS / "dev", ENVS / "prod"
-    tf_names = sorted(p.name for p in dev.glob("*.tf"))
-    assert tf_names == sorted(p.name for p in prod.glob("*.tf"))
-    for name in tf_names:
-        a = (dev / name).read_text(encoding="utf-8")
-        b = (prod / name).read_text(encoding="utf-8")
-        assert a.replace('"dev"', '"prod"').replace("env/dev", "env/prod") == b, name
-    assert 'prefix = "env/dev"' in (dev / "backend.tf").read_text(encoding="utf-8")
+ENV_DIRS = sorted(p for p in ENVS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("env", ENV_DIRS, ids=lambda p: p.name)
+def test_env_roots_share_one_root_and_differ_only_in_name_prefix_and_values(env: Path) -> None:
+    # One root for all: the shared files are links, so environments cannot drift apart.
+    assert sorted(p.name for p in env.iterdir()) == [
+        "main.tf", "root.tf", "terraform.tfvars", "versions.tf"
+    ]  # fmt: skip
+    assert (env / "root.tf").is_symlink() and (env / "root.tf").resolve() == ENVS / "root.tf"
+    assert (env / "versions.tf").resolve() == INFRA / "versions.tf"
+    main = re.sub(r"^#.*\n", "", (env / "main.tf").read_text(encoding="utf-8"), flags=re.M)
+    assert main == f'terraform {{\n  backend "gcs" {{\n    prefix = "env/{env.name}"\n  }}\n}}\n'
+    tfvars = load_hcl(env / "terraform.tfvars")
+    assert set(tfvars) == {"env", "settings"} and tfvars["env"] == env.name
+    settings = {p.name: set(load_hcl(p / "terraform.tfvars")["settings"]) for p in ENV_DIRS}
+    assert len({frozenset(keys) for keys in settings.values()}) == 1, settings
+
+
+def test_env_roots_repeat_nothing_per_duplicates() -> None:
+    tool = shutil.which("duplicates")
+    if tool is None:
+        pytest.skip("the duplicates command is not on PATH")
+    out = subprocess.run(
+        [tool, "--repo", str(ENVS)], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert out.startswith("no duplicates"), out
 
 
 def test_backend_is_gcs_with_bucket_given_at_init() -> None:
-    for env in ("dev", "prod"):
-        backend = load_hcl(ENVS / env / "backend.tf")["terraform"][0]["backend"][0]
+    for env in ENV_DIRS:
+        backend = load_hcl(env / "main.tf")["terraform"][0]["backend"][0]
         assert list(backend) == ["gcs"]
         assert "bucket" not in backend["gcs"], "the state bucket comes from -backend-config"
-        assert backend["gcs"]["prefix"] == f"env/{env}"
+        assert backend["gcs"]["prefix"] == f"env/{env.name}"
 
 
 def test_no_project_id_is_hard_coded() -> None:

@@ -12,6 +12,8 @@ locals {
       [idx.collectionGroup, try(idx.queryScope, "COLLECTION")],
       [for f in idx.fields : format("%s:%s", f.fieldPath, try(f.order, try(f.arrayConfig, "VECTOR${f.vectorConfig.dimension}")))]
     )) => idx
+    # Vector indexes serve the firestore vector backend only.
+    if var.vector_indexes || alltrue([for f in idx.fields : !can(f.vectorConfig)])
   }
 
   overrides = {
@@ -36,4 +38,8 @@ locals {
 
   # A TTL field from the variable wins over the same field declared in the file.
   fields = merge(local.overrides, local.ttl_overrides)
+
+  # (default) may be shared with another environment or imported into a second state: Terraform
+  # never deletes it. A named database of this environment alone goes with it when unprotected.
+  deletion_policy = var.database_id != "(default)" && !var.deletion_protection ? "DELETE" : "ABANDON"
 }

@@ -11,8 +11,8 @@ resource "google_firestore_database" "this" {
 
   point_in_time_recovery_enablement = var.point_in_time_recovery ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"
   delete_protection_state           = var.deletion_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
-  # ABANDON keeps the data when the Terraform resource goes away; DELETE only when protection is off.
-  deletion_policy = var.deletion_protection ? "ABANDON" : "DELETE"
+  # ABANDON keeps the data when the Terraform resource goes away (locals.tf says when not).
+  deletion_policy = local.deletion_policy
 }
 
 # One composite index per indexes[] entry of the index file.

@@ -44,3 +44,9 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "vector_indexes" {
+  description = "Create the vector indexes of the index file (the firestore vector backend); false skips them."
+  type        = bool
+  default     = true
+}

@@ -14,6 +14,9 @@ locals {
     }
   }
 
+  # The bucket created here, or the one another call of this module created.
+  source_bucket = var.source_bucket == null ? google_storage_bucket.source[0].name : var.source_bucket
+
   # Keyed by function and caller name, both known at plan time (member emails are not, on the
   # first apply).
   invoker_bindings = merge([
@@ -23,9 +26,11 @@ locals {
   ]...)
 }
 
-# Private bucket of the functions' source archives.
+# Private bucket of the functions' source archives (unless source_bucket names one).
 resource "google_storage_bucket" "source" {
   #checkov:skip=CKV_GCP_62:Access logs of a bucket that only Terraform and Cloud Build read add cost without audit value; Cloud Audit Logs record admin access.
+  count = var.source_bucket == null ? 1 : 0
+
   project                     = var.project_id
   name                        = "${var.project_id}-${var.name_prefix}-fn-source"
   location                    = var.region
@@ -38,11 +43,13 @@ resource "google_storage_bucket" "source" {
     enabled = true
   }
 
-  # Archives are immutable and named by hash; only replaced generations are cleaned up.
+  # Archives are named by hash, so a new one never overwrites the old: Terraform deletes the
+  # superseded object, which versioning keeps as a noncurrent version with no newer version of
+  # its name (num_newer_versions would never match it). It goes after archive_retention_days.
   lifecycle_rule {
     condition {
-      num_newer_versions = 1
-      with_state         = "ARCHIVED"
+      days_since_noncurrent_time = var.archive_retention_days
+      with_state                 = "ARCHIVED"
     }
     action {
       type = "Delete"
@@ -54,7 +61,7 @@ resource "google_storage_bucket" "source" {
 resource "google_storage_bucket_object" "source" {
   for_each = local.archives
 
-  bucket       = google_storage_bucket.source.name
+  bucket       = local.source_bucket
   name         = "${each.key}/${each.value.sha256}.zip"
   source       = each.value.path
   content_type = "application/zip"
@@ -82,9 +89,13 @@ resource "google_cloudfunctions2_function" "this" {
     service_account = var.build_service_account
 
     source {
+      # The generation pins the build to this upload: without it a new archive plans an
+      # unknown generation and apply fails with "inconsistent final plan"
+      # (hashicorp/terraform-provider-google#19134).
       storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.source[each.key].name
+        bucket     = local.source_bucket
+        object     = google_storage_bucket_object.source[each.key].name
+        generation = google_storage_bucket_object.source[each.key].generation
       }
     }
   }

@@ -15,5 +15,5 @@ output "source_objects" {
 
 output "source_bucket" {
   description = "Bucket holding the source archives."
-  value       = google_storage_bucket.source.name
+  value       = local.source_bucket
 }

@@ -18,6 +18,23 @@ variable "source_dir" {
   type        = string
 }
 
+variable "source_bucket" {
+  description = "Existing bucket for the archives (another call of this module made it); null creates one."
+  type        = string
+  default     = null
+}
+
+variable "archive_retention_days" {
+  description = "Days a superseded source archive is kept (as a noncurrent version) before it is deleted."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.archive_retention_days >= 1
+    error_message = "archive_retention_days must be at least 1."
+  }
+}
+
 variable "runtime" {
   description = "Cloud Run functions runtime."
   type        = string

@@ -17,6 +17,13 @@ locals {
 
   labels = merge(var.labels, { app = "hybrid-sessions", env = var.env })
 
+  # Vertex AI Vector Search exists only for the vertex backend; firestore keeps vectors in the
+  # messages' database (infra/firestore.indexes.json), chroma in a server of its own.
+  vertex = var.vector_backend == "vertex"
+
+  # Functions that read or write vectors; the others never wait for the vector resources.
+  vector_functions = ["search", "ingest"]
+
   # What each function reads; a function gets nothing it does not use.
   function_env_names = {
     chat = [
@@ -28,17 +35,17 @@ locals {
       "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
       "HS_FIRESTORE_DATABASE", "HS_MESSAGES_TOPIC",
     ]
-    search = [
+    search = concat([
       "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_AUTH_MODE", "HS_FIREBASE_PROJECT",
       "HS_FIRESTORE_DATABASE", "HS_BIGQUERY_DATASET", "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION",
-      "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS", "HS_VECTOR_INDEX_ENDPOINT",
-      "HS_VECTOR_DEPLOYED_INDEX_ID", "HS_VECTOR_PUBLIC_ENDPOINT",
-    ]
-    ingest = [
+      "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS", "HS_VECTOR_BACKEND",
+    ], local.vertex ? ["HS_VECTOR_INDEX_ENDPOINT", "HS_VECTOR_DEPLOYED_INDEX_ID", "HS_VECTOR_PUBLIC_ENDPOINT"] : [])
+    # With the firestore backend ingest writes each message's vector into Firestore.
+    ingest = concat([
       "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_BIGQUERY_DATASET",
       "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION", "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS",
-      "HS_VECTOR_INDEX",
-    ]
+      "HS_VECTOR_BACKEND",
+    ], local.vertex ? ["HS_VECTOR_INDEX"] : [], var.vector_backend == "firestore" ? ["HS_FIRESTORE_DATABASE"] : [])
     reconciler = [
       "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_FIRESTORE_DATABASE",
       "HS_MESSAGES_TOPIC",

@@ -5,7 +5,7 @@ output "api_url" {
 
 output "function_urls" {
   description = "Direct URLs of the functions (not publicly invokable; for diagnostics with an authorised identity)."
-  value       = module.functions.urls
+  value       = local.function_urls
 }
 
 output "messages_topic" {
@@ -24,12 +24,12 @@ output "bigquery_dataset" {
 }
 
 output "vector_index_endpoint" {
-  description = "Vector Search index endpoint resource name."
+  description = "Vector Search index endpoint resource name (vertex backend; null otherwise)."
   value       = module.vector_search.index_endpoint_id
 }
 
 output "vector_public_endpoint" {
-  description = "Public endpoint domain for find_neighbors."
+  description = "Public endpoint domain for find_neighbors (vertex backend; null otherwise)."
   value       = module.vector_search.public_endpoint_domain
 }
 

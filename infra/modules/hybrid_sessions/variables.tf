@@ -43,9 +43,26 @@ variable "firestore_location" {
 }
 
 variable "firestore_database" {
-  description = "Firestore database id (HS_FIRESTORE_DATABASE)."
+  description = "Firestore database id (HS_FIRESTORE_DATABASE): \"(default)\" in a project of this environment's own; a named one (e.g. hs-dev) when two environments share a project."
   type        = string
   default     = "(default)"
+}
+
+variable "vector_backend" {
+  description = "Where message vectors live (HS_VECTOR_BACKEND): firestore (vector index in the messages' database, nothing idle to pay), vertex (Vertex AI Vector Search, replicas billed 24/7) or chroma (an external Chroma server, configured through extra_env)."
+  type        = string
+  default     = "firestore"
+
+  validation {
+    condition     = contains(["firestore", "vertex", "chroma"], var.vector_backend)
+    error_message = "vector_backend must be firestore, vertex or chroma."
+  }
+}
+
+variable "deployer" {
+  description = "IAM member that applies this stack (the pipeline's serviceAccount:...); it gets serviceAccountUser on the product's accounts only. null when an Owner applies."
+  type        = string
+  default     = null
 }
 
 variable "bigquery_location" {
@@ -97,9 +114,9 @@ variable "source_dir" {
 }
 
 variable "ingest_delivery" {
-  description = "How events reach ingest: eventarc (Eventarc Pub/Sub trigger, RETRY_POLICY_RETRY, retries for 24 h) or pubsub_push (own push subscription with backoff and a dead-letter topic after max_delivery_attempts)."
+  description = "How events reach ingest: pubsub_push (own push subscription with backoff and a dead-letter topic after max_delivery_attempts, the default) or eventarc (Eventarc Pub/Sub trigger retried for 24 h, then dropped: Terraform cannot give its subscription a dead-letter topic)."
   type        = string
-  default     = "eventarc"
+  default     = "pubsub_push"
 
   validation {
     condition     = contains(["pubsub_push", "eventarc"], var.ingest_delivery)

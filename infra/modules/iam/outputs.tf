@@ -24,6 +24,6 @@ output "build_service_account" {
 }
 
 output "custom_roles" {
-  description = "Custom role names keyed by short name (model_caller, vector_reader, vector_writer)."
-  value       = { for k, r in google_project_iam_custom_role.this : k => r.name }
+  description = "Custom role granted per function (chat, search, ingest); the roles are created by infra/bootstrap."
+  value       = { for fn, b in google_project_iam_member.function_custom : fn => b.role }
 }

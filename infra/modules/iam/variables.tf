@@ -42,3 +42,25 @@ variable "secrets" {
   }))
   default = {}
 }
+
+variable "firestore_database" {
+  description = "Firestore database the functions' Firestore roles are limited to (IAM condition)."
+  type        = string
+}
+
+variable "vector_backend" {
+  description = "firestore, vertex or chroma: decides ingest's Firestore role and the Vertex AI custom roles."
+  type        = string
+}
+
+variable "deployer" {
+  description = "IAM member that deploys the stack (serviceAccount:...); gets serviceAccountUser on the product's accounts only. null = none (an Owner)."
+  type        = string
+  default     = null
+}
+
+variable "propagation_wait" {
+  description = "Wait after the grants before anything runs as these accounts (IAM propagation)."
+  type        = string
+  default     = "60s"
+}

@@ -3,16 +3,6 @@
 # subscription that delivers events to the ingest function with retries and dead-lettering.
 # The push subscription is gated by a plain bool: its endpoint is only known after apply.
 
-# The project number names the Pub/Sub service agent.
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
-locals {
-  # Pub/Sub's service agent forwards undeliverable messages to the dead-letter topic.
-  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-}
-
 # Every stored message and session change; kept for replay (seek).
 resource "google_pubsub_topic" "messages" {
   #checkov:skip=CKV_GCP_83:Google-managed encryption by default; set kms_key_name for CMEK. Events carry message text already protected the same way in Firestore.
@@ -54,7 +44,7 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.dead_letter.name
   role    = "roles/pubsub.publisher"
-  member  = local.pubsub_agent
+  member  = var.pubsub_agent
 }
 
 # Push delivery to the ingest function with backoff and dead-lettering (pubsub_push mode).
@@ -101,5 +91,5 @@ resource "google_pubsub_subscription_iam_member" "ingest_push_agent" {
   project      = var.project_id
   subscription = google_pubsub_subscription.ingest_push[0].name
   role         = "roles/pubsub.subscriber"
-  member       = local.pubsub_agent
+  member       = var.pubsub_agent
 }

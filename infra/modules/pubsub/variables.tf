@@ -3,6 +3,11 @@ variable "project_id" {
   type        = string
 }
 
+variable "pubsub_agent" {
+  description = "IAM member of the Pub/Sub service agent, which forwards dead letters (from project_services, once it exists)."
+  type        = string
+}
+
 variable "messages_topic" {
   description = "Name of the messages topic (HS_MESSAGES_TOPIC)."
   type        = string

@@ -4,11 +4,11 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 7.0.0, < 8.0.0"
+      version = ">= 7.45.0, < 8.0.0"
     }
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = ">= 7.0.0, < 8.0.0"
+      version = ">= 7.45.0, < 8.0.0"
     }
   }
 }

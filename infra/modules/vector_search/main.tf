@@ -1,9 +1,12 @@
 # Vertex AI Vector Search: the index the ingest function upserts message embeddings into
 # (streaming updates, so a message is searchable seconds after it is stored), a public index
-# endpoint, and the deployed index the search function queries with find_neighbors.
+# endpoint, and the deployed index the search function queries with find_neighbors. Nothing is
+# created unless `enabled` (vector_backend = "vertex"): the deployed index bills replicas 24/7.
 
 # The index of message vectors.
 resource "google_vertex_ai_index" "this" {
+  count = var.enabled ? 1 : 0
+
   project      = var.project_id
   region       = var.region
   display_name = "${var.name_prefix}-messages"
@@ -29,11 +32,19 @@ resource "google_vertex_ai_index" "this" {
       }
     }
   }
+
+  timeouts {
+    create = var.index_timeout
+    update = var.index_timeout
+    delete = var.index_timeout
+  }
 }
 
 # Where queries go.
 resource "google_vertex_ai_index_endpoint" "this" {
   #checkov:skip=CKV2_GCP_34:A private endpoint needs VPC peering or Private Service Connect plus VPC egress for every function; the public endpoint still requires IAM (aiplatform.indexEndpoints.queryVectors), held only by the search function.
+  count = var.enabled ? 1 : 0
+
   project      = var.project_id
   region       = var.region
   display_name = "${var.name_prefix}-messages"
@@ -46,8 +57,10 @@ resource "google_vertex_ai_index_endpoint" "this" {
 
 # The index served on the endpoint by dedicated replicas.
 resource "google_vertex_ai_index_endpoint_deployed_index" "this" {
-  index_endpoint    = google_vertex_ai_index_endpoint.this.id
-  index             = google_vertex_ai_index.this.id
+  count = var.enabled ? 1 : 0
+
+  index_endpoint    = google_vertex_ai_index_endpoint.this[0].id
+  index             = google_vertex_ai_index.this[0].id
   deployed_index_id = var.deployed_index_id
   display_name      = "${var.name_prefix}-messages"
 
@@ -60,5 +73,13 @@ resource "google_vertex_ai_index_endpoint_deployed_index" "this" {
     machine_spec {
       machine_type = var.machine_type
     }
+  }
+
+  # Deploying takes 30-60 minutes (Google's docs), more than the provider's default; a killed
+  # apply would leave the state lock held and the deployment half-recorded.
+  timeouts {
+    create = var.deploy_timeout
+    update = var.deploy_timeout
+    delete = var.index_timeout
   }
 }

@@ -1,3 +1,9 @@
+variable "enabled" {
+  description = "Create the index, endpoint and deployed index (vector_backend = \"vertex\"); false creates nothing."
+  type        = bool
+  default     = true
+}
+
 variable "project_id" {
   description = "Project of the index."
   type        = string
@@ -121,4 +127,16 @@ variable "labels" {
   description = "Labels on the index and endpoint."
   type        = map(string)
   default     = {}
+}
+
+variable "index_timeout" {
+  description = "Terraform timeout for creating, updating or deleting the index and undeploying it."
+  type        = string
+  default     = "60m"
+}
+
+variable "deploy_timeout" {
+  description = "Terraform timeout for deploying the index on the endpoint (Google: 30-60 minutes)."
+  type        = string
+  default     = "120m"
 }
