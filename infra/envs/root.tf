@@ -40,6 +40,12 @@ variable "settings" {
   type        = any
 }
 
+locals {
+  # Created by hand before the first apply (infra/README.md, first deployment, step 4).
+  api_key_pepper_secret = "hs-${var.env}-api-key-pepper"
+  page_token_key_secret = "hs-${var.env}-page-token-key"
+}
+
 # The whole system for this environment.
 module "hybrid_sessions" {
   source = "../../modules/hybrid_sessions"
@@ -62,13 +68,12 @@ module "hybrid_sessions" {
   partition_expiration_days = var.settings.partition_expiration_days
   session_retention_days    = var.settings.session_retention_days
 
-  # Runtime: logs, instances and extra settings per function; the pepper secret of step 4 of
-  # infra/README.md's first deployment.
+  # Runtime: logs, instances and extra settings per function; the secrets' names.
   log_level             = var.settings.log_level
   function_overrides    = var.settings.function_overrides
   extra_env             = var.settings.extra_env
-  api_key_pepper_secret = "hs-${var.env}-api-key-pepper"
-  page_token_key_secret = "hs-${var.env}-page-token-key"
+  api_key_pepper_secret = local.api_key_pepper_secret
+  page_token_key_secret = local.page_token_key_secret
 }
 
 output "api_url" {
@@ -79,4 +84,9 @@ output "api_url" {
 output "env_vars" {
   description = "Settings in env-var form for apps and scripts (terraform output -json env_vars)."
   value       = module.hybrid_sessions.env_vars
+}
+
+output "api_key_pepper_secret" {
+  description = "Secret Manager secret holding HS_API_KEY_PEPPER (the smoke run reads it to mint its keys)."
+  value       = local.api_key_pepper_secret
 }

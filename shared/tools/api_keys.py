@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from shared.auth import api_keys
-from shared.bootstrap import services
+from shared.bootstrap import Services, services
 from shared.ports.api_keys import ApiKeyRecord
 
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
@@ -30,6 +30,31 @@ def _name(value: str) -> str:
     if not _NAME.fullmatch(value):
         raise argparse.ArgumentTypeError("use letters, digits and _.@- (1-128)")
     return value
+
+
+def create(running: Services, tenant: str, user: str, name: str = "") -> tuple[str, str]:
+    """Store a new key bound to `tenant`/`user`; return the key (shown once) and its hash."""
+    key = api_keys.generate()
+    key_hash = api_keys.hash_key(key, running.settings.api_key_pepper)
+    running.api_keys.put(
+        ApiKeyRecord(
+            key_hash=key_hash,
+            tenant_id=tenant,
+            user_id=user,
+            name=name,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return key, key_hash
+
+
+def disable(running: Services, key_hash: str) -> bool:
+    """Stop a key from working; False when there is no such key."""
+    record = running.api_keys.get(key_hash)
+    if record is None:
+        return False
+    running.api_keys.put(replace(record, disabled=True))
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,26 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     running = services()
-    store = running.api_keys
     if args.command == "create":
-        key = api_keys.generate()
-        key_hash = api_keys.hash_key(key, running.settings.api_key_pepper)
-        store.put(
-            ApiKeyRecord(
-                key_hash=key_hash,
-                tenant_id=args.tenant,
-                user_id=args.user,
-                name=args.name,
-                created_at=datetime.now(UTC),
-            )
-        )
+        key, key_hash = create(running, args.tenant, args.user, args.name)
         print(f"key:      {key}\nkey_hash: {key_hash}\n(the key is shown only this once)")
         return 0
-    record = store.get(args.key_hash)
-    if record is None:
+    if not disable(running, args.key_hash):
         print(f"no API key with hash {args.key_hash}", file=sys.stderr)
         return 1
-    store.put(replace(record, disabled=True))
     return 0
 
 
