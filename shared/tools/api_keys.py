@@ -32,7 +32,7 @@ def _name(value: str) -> str:
     return value
 
 
-def create(running: Services, tenant: str, user: str, name: str = "") -> tuple[str, str]:
+def create_key(running: Services, tenant: str, user: str, name: str = "") -> tuple[str, str]:
     """Store a new key bound to `tenant`/`user`; return the key (shown once) and its hash."""
     key = api_keys.generate()
     key_hash = api_keys.hash_key(key, running.settings.api_key_pepper)
@@ -48,7 +48,7 @@ def create(running: Services, tenant: str, user: str, name: str = "") -> tuple[s
     return key, key_hash
 
 
-def disable(running: Services, key_hash: str) -> bool:
+def disable_key(running: Services, key_hash: str) -> bool:
     """Stop a key from working; False when there is no such key."""
     record = running.api_keys.get(key_hash)
     if record is None:
@@ -70,10 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     running = services()
     if args.command == "create":
-        key, key_hash = create(running, args.tenant, args.user, args.name)
+        key, key_hash = create_key(running, args.tenant, args.user, args.name)
         print(f"key:      {key}\nkey_hash: {key_hash}\n(the key is shown only this once)")
         return 0
-    if not disable(running, args.key_hash):
+    if not disable_key(running, args.key_hash):
         print(f"no API key with hash {args.key_hash}", file=sys.stderr)
         return 1
     return 0

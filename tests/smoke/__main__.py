@@ -56,7 +56,7 @@ def _deployment(outputs: Path, run_id: str) -> Iterator[None]:
     running = services()
     tenant = f"smoke-{run_id}"
     minted = [
-        api_keys.create(running, tenant, user, "smoke suite")
+        api_keys.create_key(running, tenant, user, "smoke suite")
         for user in ("smoke-user", "smoke-other")
     ]
     os.environ["HS_SMOKE_API_URL"] = values["api_url"]
@@ -65,7 +65,7 @@ def _deployment(outputs: Path, run_id: str) -> Iterator[None]:
         yield
     finally:
         for _, key_hash in minted:
-            api_keys.disable(running, key_hash)
+            api_keys.disable_key(running, key_hash)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.client.http_client import HybridSessionsClient
+from hybrid_sessions import HybridSessionsClient
 from tests.conftest import unique_id
 
 # Ingest, BigQuery and the vector index are asynchronous: how long a smoke run waits for a

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from emulators.stack import Stack
-from shared.client.http_client import HybridSessionsClient
+from hybrid_sessions import HybridSessionsClient
 from tests.conftest import unique_id
 from tests.smoke.__main__ import _deployment
 

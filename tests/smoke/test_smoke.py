@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from shared.client.http_client import ApiError
+from hybrid_sessions import ApiError
 from tests.smoke.conftest import EVENTUAL_S, Target
 
 T = TypeVar("T")
