@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
 from hybrid_sessions import ApiError
+from hybrid_sessions.models import Analytics, ChatResponse, SearchResult
 from tests.smoke.conftest import EVENTUAL_S, Target
 
 T = TypeVar("T")
@@ -35,17 +36,17 @@ def eventually(probe: Callable[[], T | None], what: str) -> T:
 
 
 @pytest.fixture(scope="module")
-def turn(target: Target) -> dict[str, Any]:
+def turn(target: Target) -> ChatResponse:
     return target.user.chat(QUESTION, metadata={"smoke": True})
 
 
-def test_chat_answers_and_starts_a_session(turn: dict[str, Any]) -> None:
+def test_chat_answers_and_starts_a_session(turn: ChatResponse) -> None:
     assert turn["session_id"]
     assert turn["message"]["role"] == "user" and turn["message"]["content"] == QUESTION
     assert turn["reply"]["role"] == "assistant" and turn["reply"]["content"].strip()
 
 
-def test_lookup_returns_the_session_and_both_messages(target: Target, turn: dict) -> None:
+def test_lookup_returns_the_session_and_both_messages(target: Target, turn: ChatResponse) -> None:
     session = target.user.get_session(turn["session_id"])
     assert session["session_id"] == turn["session_id"]
     messages = target.user.list_messages(turn["session_id"])["messages"]
@@ -56,8 +57,8 @@ def test_lookup_returns_the_session_and_both_messages(target: Target, turn: dict
     ]
 
 
-def test_search_finds_the_turn_by_meaning(target: Target, turn: dict) -> None:
-    def hits() -> list[dict[str, Any]] | None:
+def test_search_finds_the_turn_by_meaning(target: Target, turn: ChatResponse) -> None:
+    def hits() -> list[SearchResult] | None:
         answer = target.user.search("holiday in Portugal, clothes to bring")
         return [h for h in answer["results"] if h["session_id"] == turn["session_id"]] or None
 
@@ -65,8 +66,8 @@ def test_search_finds_the_turn_by_meaning(target: Target, turn: dict) -> None:
     assert all(hit["session_id"] == turn["session_id"] for hit in found)
 
 
-def test_analytics_count_the_turn(target: Target, turn: dict) -> None:
-    def counted() -> dict[str, Any] | None:
+def test_analytics_count_the_turn(target: Target, turn: ChatResponse) -> None:
+    def counted() -> Analytics | None:
         # An outage of BigQuery is a 503 (ApiError): a regression here, not a wait.
         report = target.user.analytics(granularity="day")
         return report if report["totals"]["messages"] >= 2 else None
@@ -75,7 +76,7 @@ def test_analytics_count_the_turn(target: Target, turn: dict) -> None:
     assert report["totals"]["sessions"] == 1
 
 
-def test_another_user_of_the_tenant_sees_nothing_of_it(target: Target, turn: dict) -> None:
+def test_another_user_of_the_tenant_sees_nothing_of_it(target: Target, turn: ChatResponse) -> None:
     with pytest.raises(ApiError) as missing:
         target.other.get_session(turn["session_id"])
     assert missing.value.status == 404
@@ -87,7 +88,7 @@ def test_another_user_of_the_tenant_sees_nothing_of_it(target: Target, turn: dic
     assert target.other.analytics(granularity="day")["totals"]["messages"] == 0
 
 
-def test_erasure_removes_the_test_users_data(target: Target, turn: dict) -> None:
+def test_erasure_removes_the_test_users_data(target: Target, turn: ChatResponse) -> None:
     target.user.erase_me()
     with pytest.raises(ApiError) as gone:
         target.user.get_session(turn["session_id"])
