@@ -316,13 +316,34 @@ def test_provider_versions_are_pinned_in_roots_and_the_lock_command_documented()
 
 def test_firestore_backend_creates_no_vertex_vector_search_resource(tmp_path: Path) -> None:
     assert variable(COMPOSITION, "vector_backend")["default"] == "firestore"
-    assert "vector_backend" not in (ENVS / "dev" / "main.tf").read_text(encoding="utf-8")
+    assert load_hcl(ENVS / "dev" / "terraform.tfvars")["settings"]["vector_backend"] == "firestore"
     vertex = resources(MODULES / "vector_search")
     assert vertex
     for name, body in vertex.items():
         assert body.get("count") == "${var.enabled ? 1 : 0}", name
     call = module_calls(COMPOSITION)["vector_search"]
     assert call["enabled"] == '${var.vector_backend == "vertex"}'
+
+
+def test_vector_backends_are_the_ones_the_product_reads() -> None:
+    from typing import get_args
+
+    from shared.config import Settings
+
+    accepted = set(get_args(Settings.model_fields["vector_backend"].annotation))
+    condition = variable(COMPOSITION, "vector_backend")["validation"][0]["condition"]
+    assert set(re.findall(r'"([a-z]+)"', condition)) == accepted
+
+
+def test_firestore_backend_has_a_vector_index_of_the_cloud_embedding_size() -> None:
+    spec = json.loads((INFRA / "firestore.indexes.json").read_text(encoding="utf-8"))
+    dimensions = {
+        f["vectorConfig"]["dimension"]
+        for idx in spec["indexes"]
+        for f in idx["fields"]
+        if "vectorConfig" in f
+    }
+    assert variable(COMPOSITION, "embedding_dimensions")["default"] in dimensions
 
 
 def test_vector_backend_validation_refuses_unknown_backends(tmp_path: Path) -> None:

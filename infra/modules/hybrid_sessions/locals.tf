@@ -18,7 +18,7 @@ locals {
   labels = merge(var.labels, { app = "hybrid-sessions", env = var.env })
 
   # Vertex AI Vector Search exists only for the vertex backend; firestore keeps vectors in the
-  # messages' database (infra/firestore.indexes.json), chroma in a server of its own.
+  # environment's database (vector indexes of infra/firestore.indexes.json).
   vertex = var.vector_backend == "vertex"
 
   # Functions that read or write vectors; the others never wait for the vector resources.
