@@ -58,10 +58,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Venv]:
     if not UV.exists():
         pytest.skip(f"{UV} missing: run `make setup`")
     root = tmp_path_factory.mktemp("client-venv") / "venv"
-    exported = _uv(
-        "export", "--frozen", "--no-hashes", "--no-dev", "--package", "hybrid-sessions",
-        "--no-emit-workspace",
-    )  # fmt: skip
+    export = "export --frozen --no-hashes --no-dev --package hybrid-sessions --no-emit-workspace"
+    exported = _uv(*export.split())
     pins = dict(
         line.split(" ;", 1)[0].split("==", 1)
         for line in exported.splitlines()

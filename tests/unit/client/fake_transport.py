@@ -24,9 +24,8 @@ def transport(handler: Handler) -> tuple[httpx.MockTransport, list[httpx.Request
             return httpx.Response(status, content=body, headers=headers)
         if body is None:
             return httpx.Response(status, headers=headers)
-        return httpx.Response(status, content=json.dumps(body).encode(), headers={
-            "Content-Type": "application/json", **headers
-        })  # fmt: skip
+        headers = {"Content-Type": "application/json", **headers}
+        return httpx.Response(status, content=json.dumps(body).encode(), headers=headers)
 
     return httpx.MockTransport(answer), sent
 

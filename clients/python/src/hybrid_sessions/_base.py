@@ -43,10 +43,10 @@ class ClientBase:
     def _request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
         token = self._token() if callable(self._token) else self._token
         headers = {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT, **call.headers}
+        url = self.base_url + call.path
         return http.build_request(
-            call.method, self.base_url + call.path, params=call.params, json=call.json,
-            headers=headers,
-        )  # fmt: skip
+            call.method, url, params=call.params, json=call.json, headers=headers
+        )
 
     def _delay(self, call: Call[Any], attempt: int, error: ApiError | None) -> float | None:
         """Seconds to wait before trying `call` again, or None to give up. `error` is None
