@@ -5,6 +5,8 @@ documents, so neither side can drift from the document without a test failing.""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -33,6 +35,18 @@ def test_the_client_models_are_generated_from_the_current_document() -> None:
         "clients/python/src/hybrid_sessions/models.py is stale against infra/api/openapi.yaml: "
         "run `make clients` and commit the result"
     )
+
+
+def test_the_generated_code_is_formatted_as_ruff_formats_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--stdin-filename", "models.py", "-"],
+        input=_generator().render(),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_generator_refuses_what_it_cannot_type() -> None:
