@@ -28,6 +28,7 @@ from .model import (
     SUB_MUTABLE,
     SUB_UNSUPPORTED,
     TOPIC_MUTABLE,
+    PushConfigPb,
     SubscriptionPb,
     SubState,
     TopicPb,
@@ -43,7 +44,7 @@ from .names import DELETED_TOPIC, ApiError, check, check_project, invalid, not_f
 
 class Admin(StateCore):
     # ------------------------------------------------------------------ topics
-    def create_topic(self, topic: TopicPb) -> TopicPb:  # type: ignore[valid-type]
+    def create_topic(self, topic: TopicPb) -> TopicPb:
         with self.lock:
             check(topic.name, "topics")
             if topic.name in self.topics:
@@ -55,7 +56,7 @@ class Admin(StateCore):
             self.topics[topic.name] = TopicState(pb)
             return self._copy(pb)
 
-    def _validate_topic(self, topic: TopicPb, paths: Iterable[str]) -> None:  # type: ignore[valid-type]
+    def _validate_topic(self, topic: TopicPb, paths: Iterable[str]) -> None:
         paths = set(paths or ())
         if "message_retention_duration" in paths and topic.HasField("message_retention_duration"):
             check_duration(
@@ -69,11 +70,11 @@ class Admin(StateCore):
                 grpc.StatusCode.UNIMPLEMENTED, "schemas are not supported by this emulator"
             )
 
-    def get_topic(self, name: str) -> TopicPb:  # type: ignore[valid-type]
+    def get_topic(self, name: str) -> TopicPb:
         with self.lock:
             return self._copy(self._topic(name).pb)
 
-    def update_topic(self, topic: TopicPb, mask_paths: list[str]) -> TopicPb:  # type: ignore[valid-type]
+    def update_topic(self, topic: TopicPb, mask_paths: list[str]) -> TopicPb:
         with self.lock:
             if not mask_paths:
                 raise invalid(
@@ -145,7 +146,7 @@ class Admin(StateCore):
             self._changed()
 
     # ------------------------------------------------------------------ subscriptions
-    def create_subscription(self, req: SubscriptionPb) -> SubscriptionPb:  # type: ignore[valid-type]
+    def create_subscription(self, req: SubscriptionPb) -> SubscriptionPb:
         with self.lock:
             if not req.name:
                 raise invalid("Invalid [subscriptions] name: (name=)")
@@ -176,7 +177,7 @@ class Admin(StateCore):
             topic.subs.add(pb.name)
             return self._sub_view(sub)
 
-    def _validate_sub(self, pb: SubscriptionPb, paths: set[str]) -> None:  # type: ignore[valid-type]
+    def _validate_sub(self, pb: SubscriptionPb, paths: set[str]) -> None:
         for unsupported in SUB_UNSUPPORTED:
             if unsupported in paths and pb.HasField(unsupported):
                 raise ApiError(
@@ -238,15 +239,15 @@ class Admin(StateCore):
             if seconds(rp.minimum_backoff) > seconds(rp.maximum_backoff):
                 raise invalid("minimum_backoff must not be greater than maximum_backoff")
 
-    def get_subscription(self, name: str) -> SubscriptionPb:  # type: ignore[valid-type]
+    def get_subscription(self, name: str) -> SubscriptionPb:
         with self.lock:
             return self._sub_view(self._sub(name))
 
     def update_subscription(
         self,
-        update: SubscriptionPb,  # type: ignore[valid-type]
+        update: SubscriptionPb,
         mask_paths: list[str],
-    ) -> SubscriptionPb:  # type: ignore[valid-type]
+    ) -> SubscriptionPb:
         with self.lock:
             if not mask_paths:
                 raise invalid(
@@ -313,7 +314,7 @@ class Admin(StateCore):
                 t.subs.discard(name)
             self._changed()
 
-    def modify_push_config(self, name: str, push_config: types.PushConfig.pb()) -> None:  # type: ignore[valid-type]
+    def modify_push_config(self, name: str, push_config: PushConfigPb) -> None:
         with self.lock:
             sub = self._sub(name)
             if push_config.push_endpoint and not valid_endpoint(push_config.push_endpoint):

@@ -5,11 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .model import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     Clock,
+    Delivery,
+    Lease,
+    ReceivedPb,
     SubscriptionPb,
     SubState,
     TopicState,
@@ -18,6 +23,22 @@ from .names import check, invalid, not_found
 
 
 class StateCore:
+    if TYPE_CHECKING:
+        # Defined by the parts PubSubState combines (delivery.py, retention.py), which call
+        # one another through self.
+        def lease(
+            self,
+            sub: SubState,
+            max_messages: int,
+            max_bytes: int,
+            deadline_s: float,
+            holder: Lease | None,
+        ) -> list[ReceivedPb]: ...
+        def _release(self, sub: SubState, d: Delivery) -> None: ...
+        def _ack(self, sub: SubState, deliveries: Iterable[Delivery]) -> None: ...
+        def _fail(self, sub: SubState, d: Delivery, reason: str, now: float) -> None: ...
+        def _sweep_sub(self, sub: SubState, now: float) -> bool: ...
+
     def __init__(
         self,
         clock: Clock | None = None,
@@ -68,7 +89,7 @@ class StateCore:
         out.CopyFrom(pb)
         return out
 
-    def _sub_view(self, sub: SubState) -> SubscriptionPb:  # type: ignore[valid-type]
+    def _sub_view(self, sub: SubState) -> SubscriptionPb:
         out = SubscriptionPb()
         out.CopyFrom(sub.pb)
         t = self.topics.get(sub.pb.topic)

@@ -120,9 +120,9 @@ class Delivering(StateCore):
         max_bytes: int,
         deadline_s: float,
         holder: Lease | None,
-    ) -> list:
+    ) -> list[ReceivedPb]:
         """Lease up to max_messages ready messages under fresh ack ids. Caller holds the lock."""
-        out: list = []
+        out: list[ReceivedPb] = []
         if max_messages <= 0 or sub.pb.detached:
             return out
         now = self.clock.now()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from google.protobuf import duration_pb2
@@ -16,10 +17,20 @@ from .names import invalid
 
 log = logging.getLogger("emulators.pubsub")
 
-TopicPb = types.Topic.pb()
-SubscriptionPb = types.Subscription.pb()
-MessagePb = types.PubsubMessage.pb()
-ReceivedPb = types.ReceivedMessage.pb()
+# The raw protobuf classes behind the client's proto-plus types: proto-plus builds them at run
+# time from descriptors, and no stub describes their fields, so to mypy they are Any.
+if TYPE_CHECKING:
+    TopicPb = Any
+    SubscriptionPb = Any
+    MessagePb = Any
+    ReceivedPb = Any
+    PushConfigPb = Any
+else:
+    TopicPb = types.Topic.pb()
+    SubscriptionPb = types.Subscription.pb()
+    MessagePb = types.PubsubMessage.pb()
+    ReceivedPb = types.ReceivedMessage.pb()
+    PushConfigPb = types.PushConfig.pb()
 
 
 # Limits of the real service (cloud.google.com/pubsub/quotas, "Resource limits").
@@ -112,7 +123,7 @@ def fmt_seconds(s: float) -> str:
 @dataclass(eq=False)
 class StoredMessage:
     seq: int
-    pb: MessagePb  # type: ignore[valid-type]  # message_id and publish_time set; never mutated
+    pb: MessagePb  # message_id and publish_time set; never mutated
     publish_s: float
     size: int
 
@@ -144,14 +155,14 @@ class Delivery:
 
 @dataclass(eq=False)
 class TopicState:
-    pb: TopicPb  # type: ignore[valid-type]
+    pb: TopicPb
     subs: set[str] = field(default_factory=set)
     log: list[StoredMessage] = field(default_factory=list)  # only with message retention
 
 
 @dataclass(eq=False)
 class SubState:
-    pb: SubscriptionPb  # type: ignore[valid-type]
+    pb: SubscriptionPb
     uid: str
     predicate: Predicate | None
     backlog: dict[int, Delivery] = field(default_factory=dict)
@@ -190,9 +201,9 @@ class PushJob:
 
     subscription: str
     ack_id: str
-    message: MessagePb  # type: ignore[valid-type]
+    message: MessagePb
     delivery_attempt: int | None
-    push_config: types.PushConfig.pb()  # type: ignore[valid-type]
+    push_config: PushConfigPb
     timeout_s: float
 
 

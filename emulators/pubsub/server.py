@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import grpc
 from google.protobuf import empty_pb2
@@ -153,8 +154,17 @@ class Servicer:
         return types.SeekResponse.pb()()
 
 
+class _Wire(Protocol):
+    """A proto-plus message type (built at run time, so its instances are Any to mypy)."""
+
+    @classmethod
+    def serialize(cls, instance: Any) -> bytes: ...
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Any: ...
+
+
 # (service, method, request type, response type, streaming)
-_METHODS: tuple[tuple[str, str, type, type, bool], ...] = (
+_METHODS: tuple[tuple[str, str, type[_Wire], type[_Wire] | None, bool], ...] = (
     ("Publisher", "CreateTopic", types.Topic, types.Topic, False),
     ("Publisher", "UpdateTopic", types.UpdateTopicRequest, types.Topic, False),
     ("Publisher", "Publish", types.PublishRequest, types.PublishResponse, False),
@@ -207,9 +217,9 @@ _METHODS: tuple[tuple[str, str, type, type, bool], ...] = (
 )
 
 
-def _serializer(resp_type: type | None) -> Callable[[object], bytes]:
+def _serializer(resp_type: type[_Wire] | None) -> Callable[[Any], bytes]:
     if resp_type is None:
-        return lambda msg: msg.SerializeToString()  # google.protobuf.Empty
+        return empty_pb2.Empty.SerializeToString
     return resp_type.serialize
 
 

@@ -31,7 +31,7 @@ from .state import PubSubState
 
 log = logging.getLogger("emulators.pubsub.streaming")
 
-ResponsePb = types.StreamingPullResponse.pb()
+ResponsePb = types.StreamingPullResponse.pb()  # a proto-plus class built at run time: Any to mypy
 
 
 class StreamLease(Lease):

@@ -17,6 +17,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import google.cloud.pubsub_v1 as pubsub_v1
 import pytest
@@ -28,20 +29,33 @@ from emulators.launcher import ManagedProcess, gcloud_emulator_installed
 from tests.conftest import start_official
 
 
-def make_clients(address: str) -> tuple[pubsub_v1.PublisherClient, pubsub_v1.SubscriberClient]:
+class Publisher(pubsub_v1.PublisherClient):
+    """The official client, with the generated one (one Publish RPC per call, no batching) for
+    raw requests beside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw = gapic.PublisherClient()
+
+
+def make_clients(address: str) -> tuple[Publisher, pubsub_v1.SubscriberClient]:
     """Official clients on an emulator, configured as users do: PUBSUB_EMULATOR_HOST."""
     saved = os.environ.get("PUBSUB_EMULATOR_HOST")
     os.environ["PUBSUB_EMULATOR_HOST"] = address
     try:
-        publisher = pubsub_v1.PublisherClient()
-        # The generated client (one Publish RPC per call, no batching) for raw requests.
-        publisher.raw = gapic.PublisherClient()  # type: ignore[attr-defined]  # the tests' raw gapic client rides on the publisher
-        return publisher, pubsub_v1.SubscriberClient()
+        return Publisher(), pubsub_v1.SubscriberClient()
     finally:
         if saved is None:
             os.environ.pop("PUBSUB_EMULATOR_HOST", None)
         else:
             os.environ["PUBSUB_EMULATOR_HOST"] = saved
+
+
+def seconds(value: object) -> float:
+    """A Duration field's seconds: proto-plus hands Durations out as timedelta, though the
+    client's annotations say Duration."""
+    assert isinstance(value, timedelta)
+    return value.total_seconds()
 
 
 def secs(s: float) -> duration_pb2.Duration:
@@ -59,7 +73,7 @@ class PubSub:
     """One project on one emulator, with cleanup of what the test created."""
 
     project: str
-    publisher: pubsub_v1.PublisherClient
+    publisher: Publisher
     subscriber: pubsub_v1.SubscriberClient
     _topics: list[str] = field(default_factory=list)
     _subs: list[str] = field(default_factory=list)
@@ -83,7 +97,9 @@ class PubSub:
         return name
 
     def publish(self, topic: str, *payloads: bytes, **attributes: str) -> list[str]:
-        futures = [self.publisher.publish(topic, p, **attributes) for p in payloads]
+        # Attributes go as keywords, as the client documents; its annotation types them as its
+        # own options.
+        futures = [self.publisher.publish(topic, p, **attributes) for p in payloads]  # type: ignore[arg-type]
         return [f.result(timeout=10) for f in futures]
 
     def pull(self, sub: str, max_messages: int = 10, timeout: float = 5.0) -> list:
@@ -139,7 +155,7 @@ def _emulator_env(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def publisher(pubsub_emulator: ManagedProcess) -> pubsub_v1.PublisherClient:
+def publisher(pubsub_emulator: ManagedProcess) -> Publisher:
     return make_clients(pubsub_emulator.address)[0]
 
 
@@ -153,7 +169,7 @@ def subscriber(pubsub_emulator: ManagedProcess) -> Iterator[pubsub_v1.Subscriber
 @pytest.fixture
 def ps(
     project_id: str,
-    publisher: pubsub_v1.PublisherClient,
+    publisher: Publisher,
     subscriber: pubsub_v1.SubscriberClient,
 ) -> Iterator[PubSub]:
     helper = PubSub(project_id, publisher, subscriber)

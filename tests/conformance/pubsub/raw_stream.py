@@ -15,7 +15,7 @@ class RawStream:
     def __init__(self, subscriber: pubsub_v1.SubscriberClient, **first: object) -> None:
         self._requests: queue.Queue[types.StreamingPullRequest | None] = queue.Queue()
         self._requests.put(types.StreamingPullRequest(**first))
-        self._responses: queue.Queue[object] = queue.Queue()
+        self._responses: queue.Queue[types.StreamingPullResponse | Exception] = queue.Queue()
 
         def requests():
             while (req := self._requests.get()) is not None:
@@ -51,4 +51,4 @@ class RawStream:
 
     def close(self) -> None:
         self._requests.put(None)
-        self._call.cancel()
+        self._call.cancel()  # type: ignore[attr-defined]  # a gRPC call: the client annotates it as only an iterable

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google.pubsub_v1 import types
 
 from emulators.launcher import ManagedProcess, free_port, python_module
 from tests.conftest import LOG_DIR
@@ -100,7 +101,9 @@ def test_attribute_only_message_reaches_the_function(
     proc, events = cloudevent_function
     topic = ps.topic()
     ps.subscription(topic, push_config={"push_endpoint": f"http://{proc.address}/"})
-    resp = ps.publisher.raw.publish(topic=topic, messages=[{"attributes": {"only": "attributes"}}])
+    resp = ps.publisher.raw.publish(
+        topic=topic, messages=[types.PubsubMessage(attributes={"only": "attributes"})]
+    )
     (event,) = _events_of(events, set(resp.message_ids))
     assert event["data"]["message"]["attributes"] == {"only": "attributes"}
     assert event["data"]["message"]["data"] == ""

@@ -24,6 +24,7 @@ def _dead_letter_setup(ps: PubSub, attempts: int = 5, **sub_fields: object) -> t
     dlq_sub = ps.subscription(dlq, prefix="dlq-sub")
     sub = ps.subscription(
         topic,
+        "sub",
         dead_letter_policy={"dead_letter_topic": dlq, "max_delivery_attempts": attempts},
         retry_policy=fast_retry(0.02, 0.05),
         **sub_fields,

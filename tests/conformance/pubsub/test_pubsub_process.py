@@ -3,6 +3,7 @@ cleanly on SIGTERM and on SIGINT, with a push request in flight and a stream ope
 
 from __future__ import annotations
 
+import functools
 import signal
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def test_process_stops_cleanly_on_sigterm_and_sigint() -> None:
     procs = {signal.SIGTERM: _start(), signal.SIGINT: _start()}
     try:
         for _, port in procs.values():
-            wait_for(lambda port=port: port_open("127.0.0.1", port), 30, "pubsub emulator")
+            wait_for(functools.partial(port_open, "127.0.0.1", port), 30, "pubsub emulator")
         for signum, (proc, port) in procs.items():
             publisher, subscriber = make_clients(f"127.0.0.1:{port}")
             helper = PubSub("signals", publisher, subscriber)

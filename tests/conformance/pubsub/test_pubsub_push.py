@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from google.pubsub_v1 import types
 
 from emulators.launcher import free_port
 
@@ -64,7 +65,7 @@ def test_endpoint_failing_twice_then_succeeding_gets_three_deliveries(ps: PubSub
 def test_success_statuses_acknowledge(ps: PubSub) -> None:
     with PushEndpoint(statuses=[102, 200, 201, 202, 204]) as endpoint:
         topic = ps.topic()
-        ps.subscription(topic, push_config={"push_endpoint": endpoint.url()})
+        ps.subscription(topic, push_config=types.PushConfig(push_endpoint=endpoint.url()))
         ps.publish(topic, *[f"m{i}".encode() for i in range(5)])
         requests = endpoint.wait_for(5)
         time.sleep(0.5)
@@ -79,7 +80,7 @@ def test_other_statuses_are_nacks(ps: PubSub) -> None:
         topic = ps.topic()
         ps.subscription(
             topic,
-            push_config={"push_endpoint": endpoint.url()},
+            push_config=types.PushConfig(push_endpoint=endpoint.url()),
             retry_policy=fast_retry(0.02, 0.05),
         )
         ps.publish(topic, b"retry me")
@@ -104,7 +105,7 @@ def test_connection_errors_are_nacks(ps: PubSub) -> None:
     time.sleep(0.5)
     with PushEndpoint() as endpoint:
         ps.subscriber.modify_push_config(
-            subscription=sub, push_config={"push_endpoint": endpoint.url()}
+            subscription=sub, push_config=types.PushConfig(push_endpoint=endpoint.url())
         )
         (request,) = endpoint.wait_for(1)
     assert request.json["deliveryAttempt"] > 2  # the refused connections were attempts
@@ -116,7 +117,7 @@ def test_failed_pushes_back_off_exponentially(ps: PubSub) -> None:
         topic = ps.topic()
         ps.subscription(
             topic,
-            push_config={"push_endpoint": endpoint.url()},
+            push_config=types.PushConfig(push_endpoint=endpoint.url()),
             retry_policy=fast_retry(0.1, 0.4),
         )
         ps.publish(topic, b"backoff")
@@ -131,7 +132,7 @@ def test_default_push_backoff_without_a_retry_policy(ps: PubSub, emulator_flavou
     Google's emulator (an intended difference) retries a failed push after about a second."""
     with PushEndpoint(statuses=[500]) as endpoint:
         topic = ps.topic()
-        ps.subscription(topic, push_config={"push_endpoint": endpoint.url()})
+        ps.subscription(topic, push_config=types.PushConfig(push_endpoint=endpoint.url()))
         ps.publish(topic, b"soon again")
         first, second = endpoint.wait_for(2)
     if emulator_flavour == "official":
@@ -143,7 +144,7 @@ def test_default_push_backoff_without_a_retry_policy(ps: PubSub, emulator_flavou
 def test_outstanding_push_requests_are_bounded(ps: PubSub) -> None:
     with PushEndpoint(delay_s=0.15) as endpoint:
         topic = ps.topic()
-        ps.subscription(topic, push_config={"push_endpoint": endpoint.url()})
+        ps.subscription(topic, push_config=types.PushConfig(push_endpoint=endpoint.url()))
         ps.publish(topic, *[f"m{i}".encode() for i in range(12)])
         requests = endpoint.wait_for(12, timeout=15)
         time.sleep(0.3)
@@ -159,13 +160,13 @@ def test_switching_between_pull_and_push(ps: PubSub) -> None:
     ps.ack(sub, ps.pull(sub))
     with PushEndpoint() as endpoint:
         ps.subscriber.modify_push_config(
-            subscription=sub, push_config={"push_endpoint": endpoint.url()}
+            subscription=sub, push_config=types.PushConfig(push_endpoint=endpoint.url())
         )
         assert ps.subscriber.get_subscription(subscription=sub).push_config.push_endpoint
         ps.publish(topic, b"pushed")
         (request,) = endpoint.wait_for(1)
         assert base64.b64decode(request.json["message"]["data"]) == b"pushed"
-        ps.subscriber.modify_push_config(subscription=sub, push_config={})
+        ps.subscriber.modify_push_config(subscription=sub, push_config=types.PushConfig())
         ps.publish(topic, b"pulled again")
         assert [r.message.data for r in ps.pull(sub)] == [b"pulled again"]
         time.sleep(0.3)
@@ -190,7 +191,7 @@ def test_ordering_key_is_in_the_envelope_and_held_back(ps: PubSub) -> None:
         topic = ps.topic()
         ps.subscription(
             topic,
-            push_config={"push_endpoint": endpoint.url()},
+            push_config=types.PushConfig(push_endpoint=endpoint.url()),
             enable_message_ordering=True,
             retry_policy=fast_retry(),
         )
@@ -243,9 +244,9 @@ def test_oidc_token_is_a_fake_bearer_jwt(ps: PubSub) -> None:
         (request,) = endpoint.wait_for(1)
     scheme, token = request.headers["authorization"].split(" ", 1)
     assert scheme == "Bearer"
-    header, claims, _signature = token.split(".")
+    header, payload, _signature = token.split(".")
     assert _b64json(header)["alg"] == "RS256"
-    claims = _b64json(claims)
+    claims = _b64json(payload)
     assert claims["aud"] == "https://ingest.example"
     assert claims["email"] == "pusher@p.iam.gserviceaccount.com"
     assert claims["iss"] == "https://accounts.google.com"

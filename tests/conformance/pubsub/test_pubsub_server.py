@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from google.api_core import exceptions
+from google.pubsub_v1 import types
 
 from emulators.pubsub import Server
 
@@ -142,8 +143,12 @@ def test_injected_errors_reach_the_client(server: Server, local: PubSub) -> None
     topic = local.topic()
     server.inject_error("Publish", grpc.StatusCode.PERMISSION_DENIED, "not allowed", times=1)
     with pytest.raises(exceptions.PermissionDenied):
-        local.publisher.raw.publish(topic=topic, messages=[{"data": b"x"}], retry=None)
-    assert local.publisher.raw.publish(topic=topic, messages=[{"data": b"x"}]).message_ids
+        local.publisher.raw.publish(
+            topic=topic, messages=[types.PubsubMessage(data=b"x")], retry=None
+        )
+    assert local.publisher.raw.publish(
+        topic=topic, messages=[types.PubsubMessage(data=b"x")]
+    ).message_ids
     with pytest.raises(ValueError):
         server.inject_error("NoSuchRpc")
 
