@@ -206,7 +206,7 @@ def measure(
         index_set(evalset, store, embedder, index, IndexTextBuilder().mode)
         for ranking in RANKINGS:
             index.queries = index.returned = 0
-            limits = replace(DEFAULTS, ranking=ranking)  # type: ignore[arg-type]
+            limits = replace(DEFAULTS, ranking=ranking)  # type: ignore[arg-type]  # RANKINGS holds plain strings
             outcome = evaluate(test, store, embedder, index, limits)
             searches = len(test.questions) + len(test.similar)
             found.append(

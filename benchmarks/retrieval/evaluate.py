@@ -104,7 +104,7 @@ def seed_store(evalset: EvalSet) -> InMemorySessionStore:
         )
         key = SessionKey(s.tenant_id, s.user_id, s.session_id)
         batch = [
-            NewMessage(role=m.role, content=m.content, created_at=m.created_at, metadata={})  # type: ignore[arg-type]
+            NewMessage(role=m.role, content=m.content, created_at=m.created_at, metadata={})  # type: ignore[arg-type]  # the data set's roles are plain strings
             for m in s.messages
         ]
         _, stored = store.append_messages(key, batch, now=s.messages[-1].created_at)

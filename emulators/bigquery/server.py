@@ -56,11 +56,11 @@ def offline_engine() -> Iterator[None]:
             f"bqemulator {BQEMULATOR_VERSION} has no DuckDBEngine._load_spatial; this launcher "
             f"was written for {TESTED_BQEMULATOR_VERSION}: check emulators/bigquery/server.py"
         )
-    DuckDBEngine._load_spatial = _skip_spatial  # type: ignore[method-assign]  # the test swaps one method of its fake
+    DuckDBEngine._load_spatial = _skip_spatial  # type: ignore[method-assign]  # offline: no spatial extension download
     try:
         yield
     finally:
-        DuckDBEngine._load_spatial = original  # type: ignore[method-assign]  # the test swaps one method of its fake
+        DuckDBEngine._load_spatial = original  # type: ignore[method-assign]  # restored as it was
 
 
 async def serve(options: Options, stop: asyncio.Event) -> None:

@@ -98,7 +98,7 @@ def _message(session: str, seq: int, role: str, content: str) -> Message:
         tenant_id="t",
         user_id="u",
         seq=seq,
-        role=role,  # type: ignore[arg-type]
+        role=role,  # type: ignore[arg-type]  # the test passes roles as plain strings
         content=content,
         created_at=NOW,
     )
@@ -155,7 +155,7 @@ def _search_over(messages: list[tuple[str, str, datetime]]) -> Any:
         store.create_session(
             Session(session_id=sid, tenant_id="t", user_id="u", created_at=at, updated_at=at)
         )
-        new = [NewMessage(role=role, content=text, created_at=at, metadata={})]  # type: ignore[arg-type]
+        new = [NewMessage(role=role, content=text, created_at=at, metadata={})]  # type: ignore[arg-type]  # roles as plain strings
         _, stored = store.append_messages(SessionKey("t", "u", sid), new, now=at)
         ingest.index_messages([_record(m) for m in stored])
     return MessageSearch(store, lambda: embedder, lambda: vectors, Outages(15.0), clock=lambda: NOW)

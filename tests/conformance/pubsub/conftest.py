@@ -97,9 +97,10 @@ class PubSub:
         return name
 
     def publish(self, topic: str, *payloads: bytes, **attributes: str) -> list[str]:
-        # Attributes go as keywords, as the client documents; its annotation types them as its
-        # own options.
-        futures = [self.publisher.publish(topic, p, **attributes) for p in payloads]  # type: ignore[arg-type]
+        futures = [
+            self.publisher.publish(topic, p, **attributes)  # type: ignore[arg-type]  # attributes go as keywords, as the client documents
+            for p in payloads
+        ]
         return [f.result(timeout=10) for f in futures]
 
     def pull(self, sub: str, max_messages: int = 10, timeout: float = 5.0) -> list:
