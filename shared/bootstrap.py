@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from shared.ports.id_tokens import IdTokenVerifier
     from shared.ports.llm import LLMProvider
     from shared.ports.session_store import SessionStore
+    from shared.ports.tombstones import Tombstones
     from shared.ports.vector_index import VectorIndex
     from shared.services.analytics_service import AnalyticsService
     from shared.services.chat_service import ChatService
+    from shared.services.erasure_guard import ErasureGuard
     from shared.services.feature_status import FeatureStatus
     from shared.services.ingest_service import IngestService
     from shared.services.message_search import MessageSearch
@@ -65,6 +67,7 @@ class Services:
         embedder: Embedder | None = None,
         vectors: VectorIndex | None = None,
         analytics_reader: AnalyticsReader | None = None,
+        tombstones: Tombstones | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -82,6 +85,7 @@ class Services:
                 "embedder": embedder,
                 "vectors": vectors,
                 "analytics_reader": analytics_reader,
+                "tombstones": tombstones,
             }.items()
             if v is not None
         }
@@ -351,9 +355,29 @@ class Services:
                 embedder=self.embedder,
                 vectors=self.vectors,
                 index_text=IndexTextBuilder(self.store.get_messages),
+                guard=self.erasure_guard,
             )
 
         return self._once("ingest", build)
+
+    @property
+    def erasure_guard(self) -> ErasureGuard:
+        def build() -> ErasureGuard:
+            from shared.services.erasure_guard import ErasureGuard, tombstone_lifetime
+
+            lifetime = tombstone_lifetime(self.settings.dead_letter_replay_days)
+            return ErasureGuard(self.tombstones, lifetime=lifetime)
+
+        return self._once("erasure_guard", build)
+
+    @property
+    def tombstones(self) -> Tombstones:
+        def build() -> Tombstones:
+            from shared.adapters.firestore.tombstones import FirestoreTombstones
+
+            return FirestoreTombstones(self._firestore())
+
+        return self._once("tombstones", build)
 
     @property
     def reconciler(self) -> Reconciler:

@@ -141,6 +141,13 @@ class Settings(BaseSettings):
     max_title_chars: int = Field(200, gt=0, description="Longest session title.")
     system_prompt: str | None = Field(None, description="System instruction of every chat.")
     idempotency_ttl_s: int = Field(86_400, gt=0, description="How long idempotency keys live.")
+    dead_letter_replay_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        description="How long after Pub/Sub's retention a dead letter may still be replayed; "
+        "erasure tombstones live 31 days (Pub/Sub's longest retention) plus this.",
+    )
     session_retention_days: int | None = Field(
         None,
         gt=0,

@@ -32,6 +32,7 @@ from shared.domain.ids import message_id
 from shared.ports.analytics_sink import AnalyticsSink, Erasure, MessageRecord, SessionRecord
 from shared.ports.embedder import Embedder
 from shared.ports.vector_index import VectorIndex, VectorRecord
+from shared.services.erasure_guard import ErasureGuard
 from shared.services.index_text import IndexTextBuilder
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,11 @@ class IngestService:
         vectors: VectorIndex,
         indexed_roles: Iterable[str] = INDEXED_ROLES,
         index_text: IndexTextBuilder | None = None,
+        guard: ErasureGuard | None = None,
     ) -> None:
+        """`guard`: the erasure tombstones (shared.services.erasure_guard) every event path
+        checks; None only where no deletion can be redelivered (the backfill reads Firestore)."""
+        self._guard = guard
         self._analytics = analytics
         self._embedder = embedder
         self._vectors = vectors
@@ -70,7 +75,11 @@ class IngestService:
                 event_id=event.event_id,
                 message=event.message,
             )
-            self.ingest_messages([record])
+            records = self._guard.live([record]) if self._guard else [record]
+            if records:
+                self.ingest_messages(records)
+                if self._guard:
+                    self._guard.recheck(records, self._vectors)
         elif isinstance(event, SessionChanged):
             self._session_changed(event)
         elif isinstance(event, UserErased):
@@ -141,6 +150,8 @@ class IngestService:
             )
             self._analytics.write_sessions([record])
             return
+        if self._guard:
+            self._guard.bury_session(event)
         # A deleted session gets no "deleted" row: it would itself sit in BigQuery's streaming
         # buffer and block the DML delete below for half an hour. The erasure ledger is the
         # record of the deletion.
@@ -172,6 +183,8 @@ class IngestService:
             user_id=event.user_id,
             erased_at=event.occurred_at,
         )
+        if self._guard:
+            self._guard.bury_user(event)
         self._analytics.record_erasure(erasure)
         ids = self._analytics.message_ids(erasure)
         if ids:

@@ -120,7 +120,6 @@ def copies(stack: Stack, bq: bigquery.Client, tenant: str, sessions: set[str]) -
     }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect")
 def test_a_deleted_session_stays_deleted_after_redelivery_and_dead_letter_replay(
     stack: Stack, bq: bigquery.Client, topics: Topics
 ) -> None:
@@ -144,7 +143,6 @@ def test_a_deleted_session_stays_deleted_after_redelivery_and_dead_letter_replay
     assert stored_rows(bq, dataset, ann.tenant) == 2  # the canary's two messages only
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect")
 def test_an_erased_user_stays_erased_after_redelivery_and_dead_letter_replay(
     stack: Stack, bq: bigquery.Client, topics: Topics
 ) -> None:

@@ -44,8 +44,8 @@ locals {
     ingest = concat([
       "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_BIGQUERY_DATASET",
       "HS_BIGQUERY_LOCATION", "HS_VERTEX_LOCATION", "HS_EMBEDDING_MODEL", "HS_EMBEDDING_DIMENSIONS",
-      "HS_VECTOR_BACKEND",
-    ], local.vertex ? ["HS_VECTOR_INDEX"] : [], var.vector_backend == "firestore" ? ["HS_FIRESTORE_DATABASE"] : [])
+      "HS_VECTOR_BACKEND", "HS_FIRESTORE_DATABASE",
+    ], local.vertex ? ["HS_VECTOR_INDEX"] : [])
     reconciler = [
       "GOOGLE_CLOUD_PROJECT", "HS_ENV", "HS_REGION", "HS_LOG_LEVEL", "HS_FIRESTORE_DATABASE",
       "HS_MESSAGES_TOPIC",

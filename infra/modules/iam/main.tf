@@ -13,12 +13,13 @@
 #   ingest     stream rows, DML deletes on erasure                roles/bigquery.jobUser + dataEditor on the dataset
 #              embed messages (vertex: upsert/remove datapoints)  model caller (vertex: custom vector writer role)
 #              firestore backend: write the messages' vectors     roles/datastore.user on the database
+#              write and check erasure tombstones                 roles/datastore.user on the database
 #   reconciler find unpublished messages, mark them published     roles/datastore.user on the database
 #              republish them                                     publisher on the messages topic
 # Firestore roles carry an IAM condition naming this environment's database, so two
 # environments sharing a project cannot read each other's data. chat has no BigQuery role at
-# all; with the vertex backend ingest has no Firestore role (the backfill command runs with an
-# operator's credentials). The custom roles are created once per project by infra/bootstrap, so
+# all; with the vertex backend ingest uses Firestore only for erasure tombstones (the backfill
+# command runs with an operator's credentials). The custom roles are created once per project by infra/bootstrap, so
 # the deployer needs no roleAdmin. Vertex AI checks the same permission, aiplatform.endpoints.predict,
 # for embeddings and for text generation, so IAM cannot stop a holder of an embedding grant
 # from calling a generative model: the residual is documented in infra/README.md.
@@ -33,11 +34,9 @@ locals {
     reconciler = []
   }
   # Firestore roles, granted on this environment's database only (IAM condition).
-  firestore_roles = merge(
-    { chat = "roles/datastore.user", sessions = "roles/datastore.user", search = "roles/datastore.viewer", reconciler = "roles/datastore.user" },
-    var.vector_backend == "firestore" ? { ingest = "roles/datastore.user" } : {},
-  )
-  vertex = var.vector_backend == "vertex"
+  # ingest: the erasure tombstones (and, with the firestore backend, the vectors).
+  firestore_roles = { chat = "roles/datastore.user", sessions = "roles/datastore.user", search = "roles/datastore.viewer", reconciler = "roles/datastore.user", ingest = "roles/datastore.user" }
+  vertex          = var.vector_backend == "vertex"
   custom_role_of = {
     chat   = "hs_model_caller"
     search = local.vertex ? "hs_vector_reader" : "hs_model_caller"
