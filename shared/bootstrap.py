@@ -190,6 +190,10 @@ class Services:
                 from shared.adapters.firestore.vector_index import FirestoreVectorIndex
 
                 return FirestoreVectorIndex(self._firestore())
+            if self.settings.vector_backend == "chroma":
+                from shared.adapters.chroma.vector_index import ChromaVectorIndex
+
+                return ChromaVectorIndex.from_settings(self.settings)
             from shared.adapters.vertex.vector_index import VertexVectorIndex
 
             return VertexVectorIndex.from_settings(self.settings)
@@ -224,6 +228,8 @@ class Services:
         settings = self.settings
         if settings.vector_backend == "firestore":
             return True  # the database every function already uses
+        if settings.vector_backend == "chroma":
+            return bool(settings.chroma_url)
         return bool(settings.vector_index_endpoint and settings.vector_deployed_index_id)
 
     def _search_ports(self) -> tuple[SearchPort[Embedder], SearchPort[VectorIndex]]:

@@ -82,10 +82,13 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field("text-embedding-005", description="Embedding model.")
     embedding_dimensions: int = Field(768, gt=0, description="Vector size of the index.")
-    vector_backend: Literal["firestore", "vertex"] = Field(
+    vector_backend: Literal["firestore", "vertex", "chroma"] = Field(
         "vertex",
-        description="Where vectors live: firestore (find_nearest, no idle cost) or vertex "
-        "(Vertex AI Vector Search, for scale).",
+        description="Where vectors live: firestore (find_nearest, no idle cost), vertex "
+        "(Vertex AI Vector Search, for scale) or chroma (a self-hosted Chroma server).",
+    )
+    chroma_url: str | None = Field(
+        None, description="Base URL of the Chroma server when vector_backend=chroma."
     )
     vector_index: str | None = Field(
         None, description="Vector Search index resource name (projects/../indexes/..)."

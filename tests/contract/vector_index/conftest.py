@@ -1,7 +1,8 @@
 """Every `VectorIndex` adapter behind one fixture: the in-memory fake, Vertex AI Vector Search
 (our emulator, through the official REST clients), Firestore (our emulator in strict-index
-mode, reading infra/firestore.indexes.json) and Chroma (a real Chroma server) when its venv is
-installed. Each test works in tenants of its own, so adapters need no reset between tests."""
+mode, reading infra/firestore.indexes.json) and Chroma (a real Chroma server from the
+`chromadb` package in `.tools/chroma`, which `make test` installs; `make chroma` alone). Each
+test works in tenants of its own, so adapters need no reset between tests."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from emulators.launcher import ManagedProcess
+from emulators.launcher import REPO_ROOT, ManagedProcess, free_port
 from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.ports.vector_index import VectorIndex
 from tests.conftest import start_emulator, unique_id
 
 DIMS = 384  # a dimension infra/firestore.indexes.json declares (the local model's)
-BACKENDS = ("memory", "vertex", "firestore")
+BACKENDS = ("memory", "vertex", "firestore", "chroma")
+CHROMA = REPO_ROOT / ".tools" / "chroma" / "bin" / "chroma"
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +28,35 @@ def vertex_emulator() -> Iterator[ManagedProcess]:
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    if not CHROMA.exists():
+        pytest.skip("the Chroma server is not installed: make chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma")
+    proc = ManagedProcess(
+        name="chroma",
+        argv=[str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        host="127.0.0.1",
+        port=port,
+        log_path=path / "chroma.log",
+    )
+    proc.start(timeout=120)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def _chroma(proc: ManagedProcess) -> VectorIndex:
+    import chromadb
+
+    from shared.adapters.chroma.vector_index import ChromaVectorIndex
+
+    client = chromadb.HttpClient(host=proc.host, port=proc.port, database="default_database")
+    return ChromaVectorIndex(client)
 
 
 def _vertex(proc: ManagedProcess) -> VectorIndex:
@@ -76,4 +107,6 @@ def index(request: pytest.FixtureRequest) -> VectorIndex:
         return InMemoryVectorIndex()
     if backend == "vertex":
         return _vertex(request.getfixturevalue("vertex_emulator"))
+    if backend == "chroma":
+        return _chroma(request.getfixturevalue("chroma_server"))
     return _firestore(request.getfixturevalue("firestore_emulator"))
