@@ -49,6 +49,13 @@ def parse_args(argv: list[str] | None = None) -> StackConfig:
         help="Google's gcloud Firestore and Pub/Sub emulators (or HS_EMULATORS=official).",
     )
     parser.add_argument(
+        "--firestore-locks",
+        choices=("optimistic", "pessimistic"),
+        default=env.get("HS_STACK_FIRESTORE_LOCKS", "optimistic"),
+        help="Our Firestore emulator's transactions: optimistic (default), or pessimistic, "
+        "locking like Google's emulator (or $HS_STACK_FIRESTORE_LOCKS).",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=Path(env["HS_STACK_DATA_DIR"]) if env.get("HS_STACK_DATA_DIR") else None,
@@ -65,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> StackConfig:
         host=args.host,
         ports={name: getattr(args, name) for name in DEFAULT_PORTS},
         official=args.official,
+        firestore_locks=args.firestore_locks,
         data_dir=args.data_dir,
         log_dir=args.log_dir,
     )

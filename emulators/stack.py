@@ -71,6 +71,8 @@ class StackConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     official: bool = False
     """Google's gcloud emulators for Firestore and Pub/Sub instead of ours."""
+    firestore_locks: str = "optimistic"
+    """Our Firestore emulator's `--transaction-locks`: "pessimistic" locks like Google's."""
     settings: Settings = field(default_factory=Settings)
     data_dir: Path | None = None
     """Where our Firestore and BigQuery emulators keep their data; in memory when None."""
@@ -124,9 +126,10 @@ def _firestore_argv(config: StackConfig) -> list[str]:
         return _gcloud("firestore", config)
     indexes = str(REPO_ROOT / "infra" / "firestore.indexes.json")
     persist = ["--data-dir", str(config.data_dir / "firestore")] if config.data_dir else []
-    return _module_argv("emulators.firestore", "--strict-indexes", "--indexes", indexes, *persist)(
-        config
-    )
+    locks = ["--transaction-locks", config.firestore_locks]
+    return _module_argv(
+        "emulators.firestore", "--strict-indexes", "--indexes", indexes, *locks, *persist
+    )(config)
 
 
 def _pubsub_argv(config: StackConfig) -> list[str]:

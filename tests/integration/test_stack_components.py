@@ -82,3 +82,18 @@ def test_a_port_already_in_use_is_refused_before_anything_starts(tmp_path: Path)
             stack.start()
     assert stack.processes == {}
     assert not port_open(cfg.host, cfg.ports["vertex"])
+
+
+def test_firestore_locks_option_reaches_our_emulator_and_not_googles() -> None:
+    from emulators.__main__ import parse_args
+    from emulators.stack import COMPONENTS
+
+    firestore = next(c for c in COMPONENTS if c.name == "firestore")
+    config = parse_args(["--firestore-locks", "pessimistic"])
+    assert config.firestore_locks == "pessimistic"
+    argv = firestore.argv(config)
+    assert argv[argv.index("--transaction-locks") + 1] == "pessimistic"
+    assert "--transaction-locks" in firestore.argv(parse_args([]))  # optimistic, explicitly
+    official = firestore.argv(parse_args(["--official", "--firestore-locks", "pessimistic"]))
+    assert official[:4] == ["gcloud", "beta", "emulators", "firestore"]
+    assert "--transaction-locks" not in official  # Google's locks anyway
