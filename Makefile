@@ -85,8 +85,11 @@ docs: setup
 smoke: setup console
 	$(PY) -m tests.smoke $(ARGS)
 
+# TEST_WORKERS=2: pytest-xdist processes, each given whole test files (a module's fixtures
+# start once) and starting emulators and stacks of its own on free ports; 0 (default): one.
+TEST_WORKERS ?= 0
 test: lint $(CHECKOV) $(SCHEMA) $(CHROMA) console browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The second pass: the Firestore and Pub/Sub conformance suites and the integration tier again,
 # on Google's gcloud emulators (tests/README.md); the `official` cross-checks ran in `test`.
