@@ -93,7 +93,7 @@ test: lint $(CHECKOV) $(SCHEMA) $(CHROMA) console browser
 
 # The second pass: the Firestore and Pub/Sub conformance suites and the integration tier again,
 # on Google's gcloud emulators (tests/README.md); the `official` cross-checks ran in `test`.
-test-official: setup
+test-official: setup console
 	HS_TEST_EMULATORS=official $(PY) -m pytest -m "not official" \
 	  tests/conformance/firestore tests/conformance/pubsub tests/integration $(PYTEST_ARGS)
 
