@@ -5,8 +5,9 @@ local MiniLM model served by the stack's Vertex AI emulator (`VertexEmbedder`, e
 text embedded once per run): recall@1/5/10, MRR, nDCG@10, leaks, latency p50/p95 of
 `MessageSearch.search` and hit@1 of similar conversations, for every backend (the in-memory
 fake, Vertex AI Vector Search on the emulator, Firestore vector search on the Firestore
-emulator in strict-index mode) and every ranking mode (dense, keyword, hybrid; the default
-extras on: replies indexed with their question, time words, speaker cues). An ablation on the
+emulator in strict-index mode, a real Chroma server when `make chroma` installed it) and every
+ranking mode (dense, keyword, hybrid; the default extras on: replies indexed with their
+question, time words, speaker cues). An ablation on the
 in-memory backend shows what each extra adds, and a cost model per backend prices indexing and
 search from the calls this run made (the vector queries and the documents they returned).
 """
@@ -14,23 +15,26 @@ search from the calls this run made (the vector queries and the documents they r
 from __future__ import annotations
 
 import json
+import tempfile
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from benchmarks.cost import load_prices
-from benchmarks.harness import Bench, unique
+from benchmarks.harness import LOG_DIR, Bench, unique
 from benchmarks.plan import Plan
 from benchmarks.report import Section
 from benchmarks.retrieval.dataset import EvalSet, load
 from benchmarks.retrieval.evaluate import CachedEmbedder, Outcome, evaluate, index_set, seed_store
+from emulators.launcher import REPO_ROOT, ManagedProcess, free_port
 from shared.adapters.in_memory.vector_index import InMemoryVectorIndex
 from shared.ports.vector_index import Neighbor, VectorFilter, VectorIndex, VectorRecord
 from shared.services.index_text import IndexTextBuilder, NeighbourMode
 from shared.services.message_search import RANKINGS, SearchLimits
 
-BACKENDS = ("memory", "vertex", "firestore")
+BACKENDS = ("memory", "vertex", "firestore", "chroma")
 DEFAULTS = SearchLimits()
 ABLATION: list[tuple[str, NeighbourMode, SearchLimits]] = [
     (
@@ -49,6 +53,7 @@ ABLATION: list[tuple[str, NeighbourMode, SearchLimits]] = [
     ),
 ]
 MONTH_HOURS = 730
+CHROMA = REPO_ROOT / ".tools" / "chroma" / "bin" / "chroma"  # make chroma (make test installs it)
 
 
 class CountingIndex(VectorIndex):
@@ -196,11 +201,45 @@ def _embedder() -> Any:
     return VertexEmbedder.from_settings(get_settings().model_copy(update={"vertex_timeout_s": 300}))
 
 
-def _factories(bench: Bench | None) -> dict[str, Callable[[], VectorIndex]]:
+def _chroma_index(server: ManagedProcess) -> VectorIndex:
+    import chromadb
+
+    from shared.adapters.chroma.vector_index import ChromaVectorIndex
+
+    return ChromaVectorIndex(chromadb.HttpClient(host=server.host, port=server.port))
+
+
+@contextmanager
+def _chroma_server() -> Iterator[ManagedProcess | None]:
+    """The Chroma server of `make chroma` on a free port, or None when it is not installed."""
+    if not CHROMA.exists():
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-chroma-") as path:
+        port = free_port()
+        server = ManagedProcess(
+            name="chroma",
+            argv=[str(CHROMA), "run", "--path", path, "--host", "127.0.0.1", "--port", str(port)],
+            host="127.0.0.1",
+            port=port,
+            log_path=LOG_DIR / f"chroma-{port}.log",
+        )
+        server.start(timeout=120)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _factories(
+    bench: Bench | None, chroma: ManagedProcess | None
+) -> dict[str, Callable[[], VectorIndex]]:
     factories: dict[str, Callable[[], VectorIndex]] = {"memory": InMemoryVectorIndex}
     if bench is not None and bench.stack is not None:
         factories["vertex"] = lambda: _vertex_index(bench)
         factories["firestore"] = lambda: _firestore_index(bench)
+    if chroma is not None:
+        factories["chroma"] = lambda: _chroma_index(chroma)
     return factories
 
 
@@ -259,6 +298,12 @@ def cost_notes(measured: list[Measured]) -> list[str]:
                 "documents returned per search, measured; billed as reads), idle 0 USD a month "
                 "beyond storage."
             )
+        elif m.backend == "chroma":
+            notes.append(
+                f"Cost, chroma ({m.ranking}): self-hosted, the price of the machine it runs on "
+                f"({m.queries_per_search:.2f} queries and {m.returned_per_search:.1f} results "
+                "per search, measured)."
+            )
         elif m.backend == "vertex":
             node = prices.get("vector_search_node_hour_e2_standard_2")
             idle = (
@@ -278,8 +323,8 @@ def run(bench: Bench | None, plan: Plan, data: Any = None) -> Section:
         evalset = _shrunk(evalset)
     assert bench is not None
     embedder = CachedEmbedder(_embedder())
-    factories = _factories(bench)
-    measured = measure(evalset, embedder, factories)
+    with _chroma_server() as chroma:
+        measured = measure(evalset, embedder, _factories(bench, chroma))
     section = Section(
         "Retrieval quality (test split, local MiniLM through the Vertex emulator)",
         [

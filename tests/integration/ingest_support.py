@@ -54,7 +54,22 @@ def stored_rows(client: bigquery.Client, dataset: str, tenant: str) -> int:
 
 
 def vector_ids(env: Mapping[str, str], tenant: str) -> list[str]:
-    """Every datapoint of `tenant`: a zero query scores all alike, the restrict picks them."""
+    """Every vector of `tenant` in the configured backend (HS_VECTOR_BACKEND): on Vertex a zero
+    query scores all alike and the restrict picks them; on Firestore the documents' tenant."""
+    if Settings().vector_backend == "firestore":
+        import os
+
+        from google.cloud import firestore
+
+        from shared.adapters.firestore.vector_index import COLLECTION
+
+        # The client reads the emulator's address from the environment (restored per test).
+        os.environ["FIRESTORE_EMULATOR_HOST"] = env["FIRESTORE_EMULATOR_HOST"]
+        client = firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"])
+        query = client.collection(COLLECTION).where(
+            filter=firestore.FieldFilter("tenant_id", "==", tenant)
+        )
+        return sorted(s.id for s in query.stream())
     settings = Settings(
         vertex_endpoint=env["HS_VERTEX_ENDPOINT"],
         vector_index=env["HS_VECTOR_INDEX"],
