@@ -13,7 +13,7 @@ SCHEMA_VENV := $(TOOLS)/provider-schema
 SCHEMA := $(SCHEMA_VENV)/schema.json.gz
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup checkov chroma schema docs smoke console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
+.PHONY: setup checkov chroma test-vector-backends schema docs smoke console browser run test test-official test-fast lint fmt bench bench-quick lock requirements package clean clients ts-client
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -96,6 +96,14 @@ test: lint $(CHECKOV) $(SCHEMA) $(CHROMA) console browser
 test-official: setup console
 	HS_TEST_EMULATORS=official $(PY) -m pytest -m "not official" \
 	  tests/conformance/firestore tests/conformance/pubsub tests/integration $(PYTEST_ARGS)
+
+# Search, similar, fallback, erasure and retention again with vectors in Firestore instead of
+# Vertex AI Vector Search (make test covers Vertex; the contract suite covers every adapter).
+VECTOR_BACKEND_TESTS := tests/integration/test_search_api.py tests/integration/test_search_store.py \
+	tests/integration/test_fallback.py tests/integration/test_hardening_erasure.py \
+	tests/integration/test_expiry_store.py tests/integration/test_retention_store.py
+test-vector-backends: setup
+	HS_VECTOR_BACKEND=firestore $(PY) -m pytest $(VECTOR_BACKEND_TESTS) $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
