@@ -400,16 +400,19 @@ def run(bench: Bench | None, plan: Plan, data: Any = None) -> Section:
 
 
 def _shrunk(evalset: EvalSet) -> EvalSet:
-    """The quick plan: one user's test questions over their sessions and the same themes of
-    the decoy tenant, to prove the section runs end to end (its numbers mean nothing)."""
+    """The quick plan: one user's test questions over their test themes' sessions and the
+    decoy tenant's on the same themes, to prove the section end to end (numbers mean nothing)."""
     user = evalset.questions[0].user_id
-    mine = [s for s in evalset.sessions if s.user_id == user and s.tenant_id == "eval"]
-    themes = {s.session_id.split("-", 2)[2] for s in mine}
-    decoys = [
+    questions = [q for q in evalset.questions if q.split == "test" and q.user_id == user][:12]
+    themes = {q.gold[0].split("-")[2] for q in questions}
+    similar = [
+        c
+        for c in evalset.similar
+        if c.split == "test" and c.user_id == user and c.session_id.split("-")[2] in themes
+    ]
+    kept = [
         s
         for s in evalset.sessions
-        if s.tenant_id != "eval" and s.session_id.split("-", 2)[2] in themes
+        if (s.user_id == user or s.tenant_id != "eval") and s.session_id.split("-")[2] in themes
     ]
-    questions = [q for q in evalset.questions if q.split == "test" and q.user_id == user]
-    similar = [c for c in evalset.similar if c.split == "test" and c.user_id == user]
-    return EvalSet(tuple(mine + decoys), tuple(questions[:12]), tuple(similar[:4]))
+    return EvalSet(tuple(kept), tuple(questions), tuple(similar))
