@@ -217,7 +217,7 @@ def _translated(action: str) -> Iterator[None]:
     try:
         yield
     except httpx.TransportError as exc:
-        raise Unavailable(f"Chroma {action}: {exc}", code="vector_search_unavailable") from exc
+        raise Unavailable(f"Chroma {action}: {exc}") from exc
     except ChromaError as exc:
         if exc.code() >= 500 or exc.code() == 429:
             raise Unavailable(f"Chroma {action}: {exc}") from exc
