@@ -49,13 +49,13 @@ variable "firestore_database" {
 }
 
 variable "vector_backend" {
-  description = "Where message vectors live (HS_VECTOR_BACKEND, the same values): firestore (vector index in the environment's database, nothing idle to pay) or vertex (Vertex AI Vector Search, replicas billed 24/7)."
+  description = "Where message vectors live (HS_VECTOR_BACKEND, the same values): firestore (vector index in the environment's database, nothing idle to pay), vertex (Vertex AI Vector Search, replicas billed 24/7) or chroma (a Chroma server the team hosts; creates nothing here, HS_CHROMA_URL names it)."
   type        = string
   default     = "firestore"
 
   validation {
-    condition     = contains(["firestore", "vertex"], var.vector_backend)
-    error_message = "vector_backend must be firestore or vertex (the values HS_VECTOR_BACKEND accepts)."
+    condition     = contains(["firestore", "vertex", "chroma"], var.vector_backend)
+    error_message = "vector_backend must be firestore, vertex or chroma (the values HS_VECTOR_BACKEND accepts)."
   }
 }
 
