@@ -125,7 +125,7 @@ class Request:
     def query(self, name: str, choices: Sequence[str] | None = None) -> str | None:
         """A query parameter; with `choices`, the one it names (typed as they are)."""
         value = self.raw.args.get(name)
-        if value is None or value == "":
+        if value is None or (value == "" and choices is None):
             return None
         if choices is None:
             return value
