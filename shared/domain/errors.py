@@ -96,6 +96,7 @@ class ErrorCode(StrEnum):
     EMBEDDING_INPUT_REJECTED = "embedding_input_rejected"
     VECTOR_SEARCH_REJECTED = "vector_search_rejected"
     VECTOR_SEARCH_NOT_CONFIGURED = "vector_search_not_configured"
+    VECTOR_SEARCH_UNAVAILABLE = "vector_search_unavailable"
     BIGQUERY_REJECTED = "bigquery_rejected"
     BIGQUERY_REJECTED_ROWS = "bigquery_rejected_rows"
     ANALYTICS_QUERY_REJECTED = "analytics_query_rejected"
@@ -112,6 +113,7 @@ INTERNAL_CODES = frozenset(
         ErrorCode.EMBEDDING_INPUT_REJECTED,
         ErrorCode.VECTOR_SEARCH_REJECTED,
         ErrorCode.VECTOR_SEARCH_NOT_CONFIGURED,
+        ErrorCode.VECTOR_SEARCH_UNAVAILABLE,
         ErrorCode.BIGQUERY_REJECTED,
         ErrorCode.BIGQUERY_REJECTED_ROWS,
         ErrorCode.ANALYTICS_QUERY_REJECTED,

@@ -110,7 +110,7 @@ def test_a_deletion_ingested_during_a_write_still_wins() -> None:
         w.ingest.handle(deleted("s1", 1, T0 + timedelta(seconds=1)))
         real_upsert(records)  # the in-flight write lands after the deletion's removal
 
-    w.vectors.upsert = upsert_then_deleted  # type: ignore[method-assign]
+    w.vectors.upsert = upsert_then_deleted  # type: ignore[method-assign]  # the test swaps one method of its fake
     w.ingest.handle(created("s1", 0, T0))
     assert w.vector_ids() == set()
 
