@@ -359,3 +359,17 @@ def test_vector_backend_validation_refuses_unknown_backends(tmp_path: Path) -> N
             },
             {},
         )
+
+
+def test_the_deployer_may_grant_exactly_the_roles_the_env_stack_grants() -> None:
+    # The condition on projectIamAdmin lists what the iam module hands out at project level; a
+    # role missing there fails the first apply with 403, one too many widens the deployer.
+    iam = locals_of(MODULES / "iam" / "main.tf")
+    granted = {role for roles in iam["function_roles"].values() for role in roles}
+    granted |= set(re.findall(r"roles/[A-Za-z.]+", json.dumps(iam["firestore_roles"])))
+    build = resources(MODULES / "iam")["google_project_iam_member.build"]["for_each"]
+    granted |= set(re.findall(r"roles/[A-Za-z.]+", build))
+    bootstrap = locals_of(BOOTSTRAP / "main.tf")
+    assert set(bootstrap["grantable_roles"]) == granted
+    custom = set(re.findall(r"hs_[a-z_]+", json.dumps(iam["custom_role_of"])))
+    assert custom == set(bootstrap["custom_roles"])
