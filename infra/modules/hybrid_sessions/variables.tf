@@ -49,7 +49,7 @@ variable "firestore_database" {
 }
 
 variable "vector_backend" {
-  description = "Where message vectors live (HS_VECTOR_BACKEND, the same values): firestore (vector index in the environment's database, nothing idle to pay), vertex (Vertex AI Vector Search, replicas billed 24/7) or chroma (a Chroma server the team hosts; creates nothing here, HS_CHROMA_URL names it)."
+  description = "Where message vectors live (HS_VECTOR_BACKEND, the same values): firestore (vector index in the environment's database, nothing idle to pay), vertex (Vertex AI Vector Search, replicas billed 24/7) or chroma (a Chroma server of your own: give search and ingest HS_CHROMA_URL through extra_env)."
   type        = string
   default     = "firestore"
 

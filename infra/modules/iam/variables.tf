@@ -49,7 +49,7 @@ variable "firestore_database" {
 }
 
 variable "vector_backend" {
-  description = "firestore or vertex: decides ingest's Firestore role and the Vertex AI custom roles."
+  description = "firestore, vertex or chroma: decides ingest's Firestore role and the Vertex AI custom roles."
   type        = string
 }
 
