@@ -99,6 +99,8 @@ def describe(stack: Stack) -> str:
     lines += [f"  export {key}={value}" for key, value in stack.env.items()]
     if stack.has("gateway"):
         lines += ["", f"API: {stack.url('gateway')}/v1/  (Authorization: Bearer dev:<user>)"]
+        if (stack.config.console_dir / "index.html").is_file():
+            lines += [f"Console: {stack.url('gateway')}/  (make console builds it; make run does)"]
     lines += ["", "Ctrl-C stops everything."]
     return "\n".join(lines)
 
