@@ -58,7 +58,9 @@ def console_url(stack: Stack) -> str:
     return stack.url("gateway") + "/"
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running while it
+# lives, and later tests that call asyncio.run() must not find it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     executable = chromium_path()
     if executable is None:
