@@ -305,7 +305,7 @@ export interface components {
          *     arrives), then exactly one of `event: done` (a ChatResponse, the exchange stored) or
          *     `event: error` (an Error; nothing stored). `x-sse-events` names each event's schema.
          */
-        EventStream: string;
+        EventStream: components["schemas"]["SseSession"] | components["schemas"]["SseDelta"] | components["schemas"]["ChatResponse"] | components["schemas"]["Error"];
         SseSession: {
             session_id: string;
             /** @description True when the turn started a new session. */

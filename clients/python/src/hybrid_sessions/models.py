@@ -92,13 +92,6 @@ class ChatResponse(TypedDict):
     usage: Usage
 
 
-# Server-sent events (text/event-stream), one JSON object per `data` line, in this order: `event:
-# session` (SseSession), `event: delta` (SseDelta, repeated as text arrives), then exactly one of
-# `event: done` (a ChatResponse, the exchange stored) or `event: error` (an Error; nothing
-# stored). `x-sse-events` names each event's schema.
-EventStream: TypeAlias = str
-
-
 class SseSession(TypedDict):
     session_id: str
     created: bool
@@ -106,6 +99,13 @@ class SseSession(TypedDict):
 
 class SseDelta(TypedDict):
     text: str
+
+
+# Server-sent events (text/event-stream), one JSON object per `data` line, in this order: `event:
+# session` (SseSession), `event: delta` (SseDelta, repeated as text arrives), then exactly one of
+# `event: done` (a ChatResponse, the exchange stored) or `event: error` (an Error; nothing
+# stored). `x-sse-events` names each event's schema.
+EventStream: TypeAlias = SseSession | SseDelta | ChatResponse | Error
 
 
 class CreateSessionRequest(TypedDict):
