@@ -19,7 +19,7 @@ def coll(db: firestore.Client) -> firestore.CollectionReference:
     return db.collection(unique("tx"))
 
 
-def test_two_concurrent_read_modify_write_transactions(db, coll, aborted_commits):
+def test_two_concurrent_read_modify_write_transactions(db, coll, aborted_commits, emulator_flavour):
     ref = coll.document("counter")
     ref.set({"n": 0})
     both_read = threading.Barrier(2)
@@ -48,6 +48,12 @@ def test_two_concurrent_read_modify_write_transactions(db, coll, aborted_commits
         t.join(timeout=30)
     assert not errors
     assert ref.get().get("n") == 2
+    if emulator_flavour == "official":
+        # Google's emulator locks what each transaction read, so how often the commits abort
+        # depends on lock timing: the loser is aborted at least once and retried.
+        assert len(aborted_commits) >= 1
+        assert len(attempts) >= 3
+        return
     assert len(aborted_commits) == 1  # the loser really got ABORTED once ...
     assert len(attempts) == 3  # ... and the client retried it
 
